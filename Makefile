@@ -1,0 +1,35 @@
+# make demo / make test do all the set-up on a fresh machine: .venv with pinned dependencies.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test test-fast demo bench smoke-py312 clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@# PYTHONDONTWRITEBYTECODE may be set on these machines: compile once so `isp check` starts fast.
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib isp_lifecycle flows notifications >/dev/null
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+demo: $(STAMP)
+	$(BIN)/isp demo
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# Python 3.12 support: install on pyenv's 3.12 and check both examples (CI runs this).
+smoke-py312:
+	bash .ci/smoke-py312
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

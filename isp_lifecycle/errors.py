@@ -1,0 +1,63 @@
+"""Every error the project raises on purpose, in one hierarchy.
+
+    IspError                   a user-facing problem; ``str()`` is one line, no traceback needed
+    ├── InvalidDocument        an ``isp/v1`` document broke the format; ``problems`` lists each bad field
+    ├── UnreadableDocument     the file is missing, a directory, or not UTF-8
+    ├── UsageError             bad arguments (an unknown gate, a bad date, …)
+    └── RulePackError          a rule file is malformed (a bug in ``rules/``, not in the user's input)
+
+``RuleEngineError`` is not an ``IspError``: it means the engine itself misbehaved and
+is a defect to report, so it keeps its traceback.
+
+The CLI maps these to exit codes in one place (``isp_lifecycle.cli``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One bad field: ``path`` uses dots and 0-based indexes (``partners[2].sector``)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class IspError(Exception):
+    """A problem the user can fix; its message is one line that says what and where."""
+
+
+class InvalidDocument(IspError):
+    def __init__(self, problems: list[Problem], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        first = problems[0] if problems else Problem("(document)", "invalid")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{source + ': ' if source else ''}invalid document: {first}{more}")
+
+
+class UnreadableDocument(IspError):
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.problems = [Problem("(document)", reason)]
+        super().__init__(f"{source}: cannot read: {reason}")
+
+
+class UsageError(IspError):
+    pass
+
+
+class RulePackError(IspError):
+    pass
+
+
+class RuleEngineError(RuntimeError):
+    """The rules engine failed while evaluating (an action raised, or the engine misbehaved)."""
