@@ -1,0 +1,73 @@
+"""The ``isp`` command. Each sub-command lives in its own module and is imported only
+when it runs, so that ``isp check`` never pays for the store, Prefect or Jinja2.
+
+Exit codes are mapped from the error hierarchy (``isp_lifecycle.errors``) here, once:
+0 done, 1 a gate failed or an operation was refused, 2 bad input or bad usage.
+"""
+
+import importlib
+import sys
+
+import click
+
+# command name -> "module:attribute"; add a line here to add a command.
+COMMANDS = {
+    "check": "isp_lifecycle.cli.check:check",
+    "rules": "isp_lifecycle.cli.rules:rules",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("isp-lifecycle")
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="isp-lifecycle", prog_name="isp", message="%(prog)s %(version)s")
+def cli():
+    """Run intersectoral partnerships through the ISP Handbook's stage gates.
+
+    \b
+    Start with:
+      isp check partnership.yaml          which handbook conditions does it meet?
+      isp rules list                      the rules every gate checks
+      isp rules explain ISP101            one rule: the handbook's words and the fix
+    """
+
+
+def main(argv=None) -> int:
+    from ..errors import IspError
+
+    try:
+        cli.main(args=argv, prog_name="isp", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except IspError as exc:
+        click.echo(f"isp: {exc}", err=True)
+        return getattr(exc, "exit_code", 2)
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
