@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from ..errors import IspError
 
     try:
-        cli.main(args=argv, prog_name="isp", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="isp", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         return getattr(exc, "exit_code", 2)
     except BrokenPipeError:
         return 1
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 def run() -> None:

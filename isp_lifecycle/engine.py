@@ -1,0 +1,161 @@
+"""Two evaluators of one rule pack: durable_rules (the default) and plain Python.
+
+Both answer one question, "which rules fire on these facts?", for a gate. The
+durable_rules evaluator drives the C extension ``durable_rules_engine`` directly,
+defending against every crash mode measured in ``docs/engine-notes.md``:
+
+- an always-matching **sentinel** rule, so ``delete_state`` never meets a state where
+  nothing matched (a segfault) and no ``MessageNotHandledException``;
+- a **guard field** that only real facts carry, ANDed into every rule, so no rule
+  can match the engine's own state fact (an endless loop);
+- **one session id per evaluation**, and its state **always deleted** in ``finally``
+  (more than 1024 live sessions crash the engine);
+- **no background threads**: no ``durable.engine.Host`` (its timer threads race
+  with callers); rulesets are created once per process, each under a unique name;
+- **one lock** around every evaluation;
+- **de-duplicated** firings (``$or`` fires once per true branch);
+- **action exceptions surfaced**: a failing per-rule action is raised as
+  ``RuleEngineError`` after the state is cleaned up, never swallowed.
+
+The Python evaluator compiles the same conditions to closures; a property test
+checks that both agree on random facts. Choose it (``--engine python``) where the
+C extension cannot be built or imported (e.g. Python 3.13) or for bulk replays
+where throughput matters more than running the reference engine.
+"""
+
+import itertools
+import json
+import operator
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .errors import RuleEngineError
+from .rulepack import ORDERING, RulePack
+
+GUARD = "isp_facts"
+GUARD_VALUE = "gate-v1"
+SENTINEL = "__sentinel__"
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le, "$neq": operator.ne,
+}
+
+
+# ------------------------------------------------------------------ python
+
+def compile_python(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """A closure equivalent to the durable_rules expression (over the checked subset)."""
+    (key, value), = expr.items()
+    if key == "$and":
+        parts = [compile_python(e) for e in value]
+        return lambda f: all(p(f) for p in parts)
+    if key == "$or":
+        parts = [compile_python(e) for e in value]
+        return lambda f: any(p(f) for p in parts)
+    if key in ORDERING or key == "$neq":
+        (name, literal), = value.items()
+        op = _OPS[key]
+        return lambda f: op(f[name], literal)
+    return lambda f: f[key] == value
+
+
+class PythonEvaluator:
+    name = "python"
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self._compiled: dict[str, list[tuple[str, Callable]]] = {}
+
+    def _for(self, gate: str):
+        compiled = self._compiled.get(gate)
+        if compiled is None:
+            compiled = [(r.id, compile_python(r.when)) for r in self.pack.for_gate(gate)]
+            self._compiled[gate] = compiled
+        return compiled
+
+    def fired(self, gate: str, facts: dict[str, Any]) -> list[str]:
+        return [rule_id for rule_id, test in self._for(gate) if test(facts)]
+
+
+# ------------------------------------------------------------------ durable
+
+_lock = threading.Lock()
+_sids = itertools.count(1)
+_names = itertools.count(1)
+
+
+class DurableEvaluator:
+    """durable_rules behind one adapter. Rulesets are built once per gate and process."""
+
+    name = "durable"
+
+    def __init__(self, pack: RulePack, actions: dict[str, Callable[[dict], None]] | None = None) -> None:
+        import durable_rules_engine  # the C extension; no Host, so no background threads
+
+        self._engine = durable_rules_engine
+        self.pack = pack
+        self._rulesets: dict[str, tuple[int, tuple[str, ...]]] = {}
+        # optional per-rule actions, run for each firing; their exceptions are surfaced
+        self.actions = actions or {}
+
+    def definition(self, gate: str) -> dict[str, Any]:
+        guard = {GUARD: GUARD_VALUE}
+        rules: dict[str, Any] = {SENTINEL: {"all": [{"m": guard}]}}
+        for rule in self.pack.for_gate(gate):
+            rules[rule.id] = {"all": [{"m": {"$and": [guard, rule.when]}}]}
+        return rules
+
+    def _ruleset(self, gate: str) -> tuple[int, tuple[str, ...]]:
+        found = self._rulesets.get(gate)
+        if found is None:
+            name = f"isp-{gate}-{self.pack.digest[7:19]}-{next(_names)}"
+            handle = self._engine.create_ruleset(name, json.dumps(self.definition(gate)))
+            fields = tuple(sorted({f for r in self.pack.for_gate(gate) for f in r.fields}))
+            found = self._rulesets[gate] = (handle, fields)
+        return found
+
+    def fired(self, gate: str, facts: dict[str, Any]) -> list[str]:
+        engine = self._engine
+        with _lock:
+            handle, fields = self._ruleset(gate)
+            sid = str(next(_sids))
+            fact = {name: facts[name] for name in fields}
+            fact[GUARD] = GUARD_VALUE
+            fact["sid"] = sid
+            fired: list[str] = []
+            seen: set[str] = set()
+            errors: list[BaseException] = []
+            try:
+                result = engine.assert_fact(handle, json.dumps(fact))
+                if result[0] not in (0, 3):
+                    raise RuleEngineError(f"durable_rules refused the facts (status {result[0]})")
+                state = result[1]
+                started = engine.start_action_for_state(handle, state)
+                while started:
+                    message = started[1] if isinstance(started, tuple) else started
+                    for rule_id in json.loads(message):
+                        if rule_id != SENTINEL and rule_id not in seen:
+                            seen.add(rule_id)
+                            fired.append(rule_id)
+                            action = self.actions.get(rule_id)
+                            if action is not None:
+                                try:
+                                    action(fact)
+                                except Exception as exc:  # surfaced below, after clean-up
+                                    errors.append(exc)
+                    started = engine.complete_and_start_action(handle, state)
+            finally:
+                engine.delete_state(handle, sid)
+            if errors:
+                raise RuleEngineError(f"a rule action failed: {errors[0]!r}") from errors[0]
+            order = {r.id: i for i, r in enumerate(self.pack.rules)}
+            return sorted(fired, key=order.__getitem__)
+
+
+def evaluator(pack: RulePack, name: str = "durable"):
+    if name == "durable":
+        return DurableEvaluator(pack)
+    if name == "python":
+        return PythonEvaluator(pack)
+    raise ValueError(f"unknown engine {name!r}: durable or python")
