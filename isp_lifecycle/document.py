@@ -149,9 +149,9 @@ def _message(error: dict[str, Any], model: type) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be a mapping of fields"
     if kind == "greater_than":
-        return f"must be greater than {ctx.get('gt')}"
+        return f"must be greater than {ctx.get('gt'):g}"
     if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
+        return f"must be at least {ctx.get('ge'):g}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"][0].lower() + error["msg"][1:]
