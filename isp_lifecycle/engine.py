@@ -25,7 +25,6 @@ where throughput matters more than running the reference engine.
 
 import itertools
 import json
-import operator
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -37,45 +36,58 @@ GUARD = "isp_facts"
 GUARD_VALUE = "gate-v1"
 SENTINEL = "__sentinel__"
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le, "$neq": operator.ne,
-}
-
-
 # ------------------------------------------------------------------ python
 
-def compile_python(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
-    """A closure equivalent to the durable_rules expression (over the checked subset)."""
+_PY_OPS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<=", "$neq": "!="}
+
+
+def python_source(expr: dict[str, Any]) -> str:
+    """A Python expression over ``f`` (the facts) equivalent to a durable_rules expression.
+
+    Only the subset ``rulepack.check_condition`` admits reaches here: fact names are
+    identifiers from ``facts.SCALARS`` and literals are ints or bools, so ``repr`` is safe.
+    """
     (key, value), = expr.items()
-    if key == "$and":
-        parts = [compile_python(e) for e in value]
-        return lambda f: all(p(f) for p in parts)
-    if key == "$or":
-        parts = [compile_python(e) for e in value]
-        return lambda f: any(p(f) for p in parts)
-    if key in ORDERING or key == "$neq":
+    if key in ("$and", "$or"):
+        joiner = " and " if key == "$and" else " or "
+        return "(" + joiner.join(python_source(e) for e in value) + ")"
+    if key in _PY_OPS:
         (name, literal), = value.items()
-        op = _OPS[key]
-        return lambda f: op(f[name], literal)
-    return lambda f: f[key] == value
+        return f"(f[{name!r}] {_PY_OPS[key]} {literal!r})"
+    return f"(f[{key!r}] == {value!r})"
+
+
+def compile_python(expr: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """One condition as a function of the facts."""
+    return eval(compile(f"lambda f: {python_source(expr)}", "<rule>", "eval"), {})  # noqa: S307
 
 
 class PythonEvaluator:
+    """The rule files compiled to one plain Python function per gate."""
+
     name = "python"
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
-        self._compiled: dict[str, list[tuple[str, Callable]]] = {}
+        self._compiled: dict[str, Callable[[dict[str, Any]], list[str]]] = {}
+
+    def source(self, gate: str) -> str:
+        lines = ["def fired(f):", "    out = []"]
+        for rule in self.pack.for_gate(gate):
+            lines.append(f"    if {python_source(rule.when)}: out.append({rule.id!r})")
+        lines.append("    return out")
+        return "\n".join(lines)
 
     def _for(self, gate: str):
         compiled = self._compiled.get(gate)
         if compiled is None:
-            compiled = [(r.id, compile_python(r.when)) for r in self.pack.for_gate(gate)]
-            self._compiled[gate] = compiled
+            namespace: dict[str, Any] = {}
+            exec(compile(self.source(gate), f"<rules leaving {gate}>", "exec"), namespace)  # noqa: S102
+            compiled = self._compiled[gate] = namespace["fired"]
         return compiled
 
     def fired(self, gate: str, facts: dict[str, Any]) -> list[str]:
-        return [rule_id for rule_id, test in self._for(gate) if test(facts)]
+        return self._for(gate)(facts)
 
 
 # ------------------------------------------------------------------ durable
@@ -96,6 +108,7 @@ class DurableEvaluator:
         self._engine = durable_rules_engine
         self.pack = pack
         self._rulesets: dict[str, tuple[int, tuple[str, ...]]] = {}
+        self._order = {r.id: i for i, r in enumerate(pack.rules)}
         # optional per-rule actions, run for each firing; their exceptions are surfaced
         self.actions = actions or {}
 
@@ -134,23 +147,24 @@ class DurableEvaluator:
                 started = engine.start_action_for_state(handle, state)
                 while started:
                     message = started[1] if isinstance(started, tuple) else started
-                    for rule_id in json.loads(message):
-                        if rule_id != SENTINEL and rule_id not in seen:
-                            seen.add(rule_id)
-                            fired.append(rule_id)
-                            action = self.actions.get(rule_id)
-                            if action is not None:
-                                try:
-                                    action(fact)
-                                except Exception as exc:  # surfaced below, after clean-up
-                                    errors.append(exc)
+                    # the message is {"<rule id>": {...}}: one action, named first
+                    rule_id = message[2:message.index('"', 2)]
+                    if rule_id != SENTINEL and rule_id not in seen:
+                        seen.add(rule_id)
+                        fired.append(rule_id)
+                        action = self.actions.get(rule_id)
+                        if action is not None:
+                            try:
+                                action(fact)
+                            except Exception as exc:  # surfaced below, after clean-up
+                                errors.append(exc)
                     started = engine.complete_and_start_action(handle, state)
             finally:
                 engine.delete_state(handle, sid)
             if errors:
                 raise RuleEngineError(f"a rule action failed: {errors[0]!r}") from errors[0]
-            order = {r.id: i for i, r in enumerate(self.pack.rules)}
-            return sorted(fired, key=order.__getitem__)
+            fired.sort(key=self._order.__getitem__)
+            return fired
 
 
 def evaluator(pack: RulePack, name: str = "durable"):
