@@ -35,8 +35,8 @@ def list_rules(gate, fmt):
             current = r.gate
             click.echo(f"\n{r.gate} gate")
         severity = r.severity_at(gate or r.gate)
-        extra = "".join(f", {s} from {g}" for g, s in r.escalate.items())
-        click.echo(f"  {r.id}  {severity:<8}{extra and ' ' + extra[2:]:<0}  {r.principle:<30} {r.title}")
+        later = "".join(f" ({s} from {g})" for g, s in r.escalate.items() if s != severity)
+        click.echo(f"  {r.id}  {severity:<8}  {r.principle:<30} {r.title}{later}")
 
 
 @rules.command("explain")
