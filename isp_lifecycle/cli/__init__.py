@@ -14,6 +14,13 @@ import click
 COMMANDS = {
     "check": "isp_lifecycle.cli.check:check",
     "rules": "isp_lifecycle.cli.rules:rules",
+    "import": "isp_lifecycle.cli.store:import_",
+    "export": "isp_lifecycle.cli.store:export",
+    "list": "isp_lifecycle.cli.store:list_",
+    "show": "isp_lifecycle.cli.store:show",
+    "history": "isp_lifecycle.cli.store:history",
+    "audit": "isp_lifecycle.cli.store:audit",
+    "db": "isp_lifecycle.cli.store:db",
 }
 
 
@@ -52,7 +59,7 @@ def main(argv=None) -> int:
     from ..errors import IspError
 
     try:
-        cli.main(args=argv, prog_name="isp", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="isp", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -66,7 +73,8 @@ def main(argv=None) -> int:
         return getattr(exc, "exit_code", 2)
     except BrokenPipeError:
         return 1
-    return 0
+    # without standalone mode, click returns (rather than raises) a command's `Exit(code)`
+    return status if isinstance(status, int) else 0
 
 
 def run() -> None:
