@@ -469,6 +469,15 @@ def decide(
         row = tx.partnership(partnership_id)
         request = _pending(tx.session, partnership_id)
         if request is None:
+            latest = tx.session.scalars(
+                select(ApprovalRequest).where(ApprovalRequest.partnership_id == partnership_id)
+                .order_by(ApprovalRequest.id.desc()).limit(1)
+            ).first()
+            if latest is not None and latest.status == "stale":
+                raise StaleUpdate(
+                    f"{partnership_id}: approval request #{latest.id} is stale, the document changed since "
+                    f"(version {latest.document_version} → {row.current_version}); evaluate and request again"
+                )
             raise RefusedOperation(f"{partnership_id} has no pending approval request")
         doc = _document(tx.current(row))
         who = by.casefold()

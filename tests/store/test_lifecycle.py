@@ -162,8 +162,10 @@ def test_a_changed_import_makes_the_pending_request_stale_so_it_cannot_be_decide
     request = services.request_approval(store, "gh-mnh-north", requested_by=LEADER)
     result = services.import_document(store, doc(local_context="New facts."))
     assert result.stale_requests == (request,)
-    with pytest.raises(RefusedOperation, match="no pending approval request"):
+    before = dump(store)
+    with pytest.raises(StaleUpdate, match=f"request #{request} is stale"):
         services.decide(store, "gh-mnh-north", by=DIRECTOR, approve=True)
+    assert_refusal_only_audited(store, before, "approve")
 
 
 def test_a_verdict_computed_on_an_older_version_is_refused_as_stale_and_only_audited(store):
