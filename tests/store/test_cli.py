@@ -97,3 +97,29 @@ def test_the_installed_isp_command_reports_an_unknown_id_without_a_traceback(sto
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["isp: no partnership 'nope' in the store (see `isp list`)"]
     assert "Traceback" not in result.stderr
+
+
+def test_each_file_is_imported_on_its_own_and_the_worst_exit_status_wins(store, capsys, tmp_path):
+    missing = tmp_path / "missing.yaml"
+    code, out, err = isp(capsys, "import", str(missing), GH)
+    assert code == 2
+    assert err == f"{missing}: (document): no such file\n"
+    assert out == "gh-mnh-north: imported as version 1\n"
+
+
+def test_the_cli_and_its_store_commands_import_no_database_code_until_one_runs():
+    probe = (
+        "import sys, isp_lifecycle.cli, isp_lifecycle.cli.store; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_export_of_an_earlier_version_gives_that_version(store, capsys, tmp_path):
+    isp(capsys, "import", GH)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(Path(GH).read_text().replace("local_context: Long", "local_context: Very long"))
+    assert isp(capsys, "import", str(changed))[1] == "gh-mnh-north: new version 2\n"
+    assert "local_context: Long" in isp(capsys, "export", "gh-mnh-north", "--version", "1")[1]
+    assert "local_context: Very long" in isp(capsys, "export", "gh-mnh-north")[1]
