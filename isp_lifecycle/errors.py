@@ -4,7 +4,11 @@
     ├── InvalidDocument        an ``isp/v1`` document broke the format; ``problems`` lists each bad field
     ├── UnreadableDocument     the file is missing, a directory, or not UTF-8
     ├── UsageError             bad arguments (an unknown gate, a bad date, …)
-    └── RulePackError          a rule file is malformed (a bug in ``rules/``, not in the user's input)
+    ├── RulePackError          a rule file is malformed (a bug in ``rules/``, not in the user's input)
+    ├── UnknownPartnership     no partnership with that id in the store
+    ├── StoreError             the store cannot be used (unreachable, not an isp store, schema too old/new)
+    └── RefusedOperation       a valid request the lifecycle refuses (exit 1): a forbidden move, …
+        └── StaleUpdate        someone else changed the partnership first; read again and retry
 
 ``RuleEngineError`` is not an ``IspError``: it means the engine itself misbehaved and
 is a defect to report, so it keeps its traceback.
@@ -57,6 +61,26 @@ class UsageError(IspError):
 
 class RulePackError(IspError):
     pass
+
+
+class UnknownPartnership(IspError):
+    def __init__(self, partnership_id: str) -> None:
+        self.partnership_id = partnership_id
+        super().__init__(f"no partnership {partnership_id!r} in the store (see `isp list`)")
+
+
+class StoreError(IspError):
+    """The store cannot be used as it is: unreachable, not an isp store, or a schema to upgrade."""
+
+
+class RefusedOperation(IspError):
+    """The request is understood but the lifecycle refuses it; the refusal is audited."""
+
+    exit_code = 1
+
+
+class StaleUpdate(RefusedOperation):
+    """Another change to the same partnership was committed first."""
 
 
 class RuleEngineError(RuntimeError):

@@ -14,6 +14,13 @@ import click
 COMMANDS = {
     "check": "isp_lifecycle.cli.check:check",
     "rules": "isp_lifecycle.cli.rules:rules",
+    "import": "isp_lifecycle.cli.store:import_",
+    "export": "isp_lifecycle.cli.store:export",
+    "list": "isp_lifecycle.cli.store:list_",
+    "show": "isp_lifecycle.cli.store:show",
+    "history": "isp_lifecycle.cli.store:history",
+    "audit": "isp_lifecycle.cli.store:audit",
+    "db": "isp_lifecycle.cli.store:db",
 }
 
 

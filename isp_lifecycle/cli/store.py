@@ -1,0 +1,192 @@
+"""Lifecycle commands on the store: import, export, list, show, history, audit, db.
+
+SQLAlchemy and the services are imported inside the commands, so that ``isp check`` (which
+shares this CLI) never loads them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+
+import click
+
+from ..errors import IspError, RefusedOperation
+
+STAGE_CHOICE = click.Choice(["convene", "commit", "implement", "review", "closed"])
+
+
+@contextmanager
+def _store():
+    from ..store import Store
+
+    store = Store.open()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=False))
+def import_(files):
+    """Import partnership documents into the store, each file all-or-nothing.
+
+    A new partnership comes in at whatever stage it is in. A known one with different
+    content gets a new version (pending approval requests become stale); it may change
+    anything but stage and stage_entered, which move only through gates.
+    """
+    from .. import services
+    from ..document import load
+
+    worst = 0
+    with _store() as store:
+        for path in files:
+            try:
+                result = services.import_document(store, load(path))
+            except IspError as exc:
+                problems = getattr(exc, "problems", None)
+                if problems:
+                    for problem in problems:
+                        click.echo(f"{path}: {problem}", err=True)
+                else:
+                    click.echo(f"isp: {path}: {exc}", err=True)
+                worst = max(worst, getattr(exc, "exit_code", 2))
+                continue
+            if result.status == "created":
+                click.echo(f"{result.partnership_id}: imported as version 1")
+            elif result.status == "updated":
+                stale = f"; {len(result.stale_requests)} pending approval request(s) now stale" if result.stale_requests else ""
+                click.echo(f"{result.partnership_id}: new version {result.version}{stale}")
+            else:
+                click.echo(f"{result.partnership_id}: nothing changed (version {result.version})")
+    if worst:
+        raise click.exceptions.Exit(worst)
+
+
+def dump_yaml(data, stream) -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False
+    yaml.width = 4096
+    yaml.allow_unicode = True
+    yaml.dump(data, stream)
+
+
+@click.command()
+@click.argument("partnership_id", metavar="ID")
+@click.option("--version", "version", type=click.IntRange(min=1), help="A stored version (default: the current one).")
+def export(partnership_id, version):
+    """Write a stored document as YAML to standard output (every field; re-importing it changes nothing)."""
+    from .. import services
+
+    with _store() as store:
+        doc = services.export_document(store, partnership_id, version)
+    dump_yaml(doc.to_data(), sys.stdout)
+
+
+@click.command("list")
+@click.option("--stage", type=STAGE_CHOICE, help="Only partnerships in this stage.")
+@click.option("--mission", help="Only partnerships of this mission, e.g. USAID/Ghana.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_(stage, mission, fmt):
+    """Partnerships in the store: stage, days in stage, pending approvals, last verdict."""
+    from .. import services
+
+    with _store() as store:
+        rows = services.list_partnerships(store, stage=stage, mission=mission)
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no partnerships (import some with `isp import FILE`)")
+        return
+    click.echo(f"{'ID':<32} {'STAGE':<10} {'DAYS':>5} {'PENDING':>7}  LAST VERDICT")
+    for row in rows:
+        click.echo(f"{row['id']:<32} {row['stage']:<10} {row['days_in_stage']:>5} {row['pending_approvals']:>7}  "
+                   f"{_verdict(row['last_verdict'])}")
+
+
+def _verdict(verdict) -> str:
+    if verdict is None:
+        return "-"
+    state = "passed" if verdict["passed"] else f"blocked ({verdict['blocking']} blocking)"
+    return f"{verdict['gate']} {state} as of {verdict['as_of']}"
+
+
+@click.command()
+@click.argument("partnership_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def show(partnership_id, fmt):
+    """One partnership: stage, open approvals, latest findings."""
+    from .. import services
+
+    with _store() as store:
+        info = services.show(store, partnership_id)
+    if fmt == "json":
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    click.echo(f"{info['id']}: {info['name']} ({info['mission']})")
+    click.echo(f"stage: {info['stage']} since {info['stage_entered']} ({info['days_in_stage']} days), "
+               f"version {info['version']}")
+    click.echo(f"last verdict: {_verdict(info['last_verdict'])}")
+    for request in info["open_approvals"]:
+        click.echo(f"open approval #{request['request']}: {request['from']} → {request['to']}, "
+                   f"requested by {request['requested_by']} at {request['requested_at']}")
+    for finding in info["findings"]:
+        click.echo(f"  [{finding.get('severity', '?')}] {finding.get('rule', '?')}: {finding.get('message', '')}")
+
+
+@click.command()
+@click.argument("partnership_id", metavar="ID")
+def history(partnership_id):
+    """What happened to one partnership, oldest first."""
+    from .. import services
+
+    with _store() as store:
+        events = services.history(store, partnership_id)
+    for event in events:
+        detail = f" — {event['detail']}" if event["detail"] else ""
+        click.echo(f"{event['at']}  {event['event']} by {event['by']}{detail}")
+
+
+@click.group()
+def audit():
+    """The audit chain of every change and refusal."""
+
+
+@audit.command()
+def verify():
+    """Recompute the audit chain: exit 0 when intact, 1 with the first bad entry."""
+    from .. import services
+
+    with _store() as store:
+        report = services.verify_audit(store)
+    if not report.ok:
+        raise RefusedOperation(str(report))
+    click.echo(str(report))
+
+
+@click.group()
+def db():
+    """The store's database."""
+
+
+@db.command()
+def upgrade():
+    """Bring the store's schema up to this version of isp (creating it if empty)."""
+    from ..store import engine as store_engine
+
+    engine = store_engine.make_engine()
+    try:
+        before, after = store_engine.upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"schema already at revision {after}")
+    else:
+        click.echo(f"schema upgraded from {before or 'empty'} to revision {after}")
