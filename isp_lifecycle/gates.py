@@ -113,10 +113,12 @@ class GateChecker:
     def facts(self, doc: Partnership, as_of: date) -> dict[str, Any]:
         return project(doc, as_of, self.pack.government_core)
 
-    def evaluate(self, doc: Partnership, gate: str, as_of: date) -> Verdict:
+    def evaluate(self, doc: Partnership, gate: str, as_of: date, facts: dict[str, Any] | None = None) -> Verdict:
+        """``facts``: ``self.facts(doc, as_of)`` when the caller already projected them (the review
+        reads its alerts from the same projection)."""
         if gate not in GATES:
             raise ValueError(f"unknown gate {gate!r}: one of {', '.join(GATES)}")
-        facts = self.facts(doc, as_of)
+        facts = self.facts(doc, as_of) if facts is None else facts
         fired = self.evaluator.fired(gate, facts)
         return Verdict(
             partnership=doc.id, gate=gate, as_of=as_of, findings=findings_for(self.pack, gate, fired, facts),

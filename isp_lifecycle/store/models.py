@@ -148,3 +148,81 @@ class AuditEntry(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hmac: Mapped[str] = mapped_column(String(64))
     hmac: Mapped[str] = mapped_column(String(64))
+
+
+class Review(Base):
+    """One portfolio review, identified by ``as_of`` and ``mission`` ('' = every mission).
+
+    ``status``: ``running`` while chunks are processed, ``incomplete`` when one failed (running
+    the same review again completes the rest), ``complete`` once every chunk and the digests are in.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    mission: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # running | incomplete | complete
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    rules_digest: Mapped[str] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("as_of", "mission", name="uq_reviews_as_of_mission"),)
+
+
+class ReviewChunk(Base):
+    """A slice of a review's partnerships: ids in ``(after_id, last_id]``, fixed when the review starts."""
+
+    __tablename__ = "review_chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    after_id: Mapped[str] = mapped_column(String(63))  # '' before the first id
+    last_id: Mapped[str] = mapped_column(String(63))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("review_id", "seq", name="uq_review_chunks_seq"),)
+
+
+class ReviewResult(Base):
+    """What one review found for one partnership: the verdict of its current gate and its alerts."""
+
+    __tablename__ = "review_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    document_version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(16))
+    days_in_stage: Mapped[int] = mapped_column(Integer)
+    director: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verdict: Mapped[dict] = mapped_column(JSON)
+    alerts: Mapped[list] = mapped_column(JSON)
+    new_alerts: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("review_id", "partnership_id", name="uq_review_results_partnership"),
+        Index("ix_review_results_director", "review_id", "director"),
+    )
+
+
+class StandingAlert(Base):
+    """An alert (same alert, same subject) from the review that first raised it until one that no
+    longer does (``cleared_at``). Open rows decide what is new, hence sent to the leaders."""
+
+    __tablename__ = "standing_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    alert: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[date] = mapped_column(Date)
+    last_seen: Mapped[date] = mapped_column(Date)
+    cleared_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (Index("ix_standing_alerts_open", "partnership_id", "cleared_at"),)
