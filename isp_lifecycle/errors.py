@@ -7,8 +7,9 @@
     ├── RulePackError          a rule file is malformed (a bug in ``rules/``, not in the user's input)
     ├── UnknownPartnership     no partnership with that id in the store
     ├── StoreError             the store cannot be used (unreachable, not an isp store, schema too old/new)
-    └── RefusedOperation       a valid request the lifecycle refuses (exit 1): a forbidden move, …
-        └── StaleUpdate        someone else changed the partnership first; read again and retry
+    ├── RefusedOperation       a valid request the lifecycle refuses (exit 1): a forbidden move, …
+    │   └── StaleUpdate        someone else changed the partnership first; read again and retry
+    └── ReviewIncomplete       a portfolio review could not finish every chunk (exit 1); run it again
 
 ``RuleEngineError`` is not an ``IspError``: it means the engine itself misbehaved and
 is a defect to report, so it keeps its traceback.
@@ -81,6 +82,13 @@ class RefusedOperation(IspError):
 
 class StaleUpdate(RefusedOperation):
     """Another change to the same partnership was committed first."""
+
+
+class ReviewIncomplete(IspError):
+    """Part of a portfolio review failed; what finished is kept and the same review run again
+    completes the rest."""
+
+    exit_code = 1
 
 
 class RuleEngineError(RuntimeError):

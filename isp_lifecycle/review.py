@@ -517,7 +517,8 @@ def run_review(
         try:
             outcome = review_chunk(store, plan.review_id, seq, checker=checker, clock=clock)
         except Exception as exc:  # recorded as incomplete; the traceback goes to the log
-            log.exception("review %s chunk %d failed", plan.review_id, seq)
+            log.error("review %s chunk %d failed: %s: %s", plan.review_id, seq, type(exc).__name__, exc)
+            log.debug("chunk %d failed here", seq, exc_info=True)
             first_error = first_error or f"chunk {seq}: {type(exc).__name__}: {exc}"
             continue
         if progress:

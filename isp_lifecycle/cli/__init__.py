@@ -21,6 +21,8 @@ COMMANDS = {
     "history": "isp_lifecycle.cli.store:history",
     "audit": "isp_lifecycle.cli.store:audit",
     "db": "isp_lifecycle.cli.store:db",
+    "review": "isp_lifecycle.cli.review:review_",
+    "report": "isp_lifecycle.cli.review:report",
 }
 
 

@@ -46,3 +46,18 @@ def count_rows():
             return session.scalar(select(func.count()).select_from(model))
 
     return count
+
+
+def fail_on(monkeypatch, partnership_id: str, error: Exception):
+    """Make the review fail on one partnership (its chunk then fails); returns the undo."""
+    from isp_lifecycle import review
+
+    real = review.assess
+
+    def failing(doc, *args, **kwargs):
+        if doc.id == partnership_id:
+            raise error
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(review, "assess", failing)
+    return lambda: monkeypatch.setattr(review, "assess", real)

@@ -10,7 +10,7 @@ from isp_lifecycle.document import load
 from isp_lifecycle.store.models import ApprovalRequest, Review, ReviewResult, StandingAlert
 
 from ..conftest import FIXTURES
-from .conftest import AS_OF, dump, fixture_data, outbox, variant
+from .conftest import AS_OF, dump, fail_on, fixture_data, outbox, variant
 
 
 def milestone_done(doc_id="gh-mnh-north", done="2027-08-01", **changes):
@@ -158,21 +158,14 @@ def test_an_interrupted_review_is_incomplete_and_running_it_again_completes_it_w
     store, monkeypatch, count_rows
 ):
     docs = load_portfolio(store)
-    real = review.assess
-
-    def failing(doc, *args, **kwargs):
-        if doc.id == "gh-mnh-north":
-            raise ConnectionError("the database went away")
-        return real(doc, *args, **kwargs)
-
-    monkeypatch.setattr(review, "assess", failing)
+    repair = fail_on(monkeypatch, "gh-mnh-north", ConnectionError("the database went away"))
     broken = review.run_review(store, AS_OF, chunk_size=2)
     assert broken.status == "incomplete" and broken.chunks_done == broken.chunks - 1
     assert "ConnectionError" in broken.error
     kept = broken.reviewed
     assert 0 < kept < 6 and not outbox(store, "review-digest")
 
-    monkeypatch.setattr(review, "assess", real)
+    repair()
     fixed = review.run_review(store, AS_OF, chunk_size=2)
     assert fixed.complete and fixed.review_id == broken.review_id and fixed.reviewed == 6
     assert count_rows(store, ReviewResult) == 6 and count_rows(store, Review) == 1

@@ -1,0 +1,162 @@
+"""``isp review`` and ``isp report``: the portfolio review and its HTML report.
+
+``isp review`` runs the ``portfolio_review`` Prefect flow (an embedded Prefect server when
+``PREFECT_API_URL`` is unset); ``--no-prefect`` runs the same core in this process. Both record
+the same results in the store; the output is read back from it, so running the same review
+again prints the same lines and records nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+
+import click
+
+from ..errors import ReviewIncomplete
+from .check import _parse_as_of
+from .store import _store
+
+
+class _Progress:
+    """A progress bar over chunks on a terminal; log lines otherwise (stderr either way)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.tty = sys.stderr.isatty()
+        self.logger = logging.getLogger("isp_lifecycle.review")
+        self.handler = None
+        if not self.tty:
+            self.handler = logging.StreamHandler(sys.stderr)
+            self.handler.setFormatter(logging.Formatter("isp review: %(message)s"))
+            self.handler.setLevel(logging.INFO)
+            self.logger.addHandler(self.handler)
+            self.saved = self.logger.level, self.logger.propagate
+            self.logger.setLevel(logging.INFO)
+            self.logger.propagate = False  # said once, here, on this command's stderr
+
+    def __call__(self, outcome, plan) -> None:
+        if not self.tty:
+            return  # the core logs each chunk
+        if self.bar is None:
+            self.bar = click.progressbar(length=len(plan.pending), label="reviewing", file=sys.stderr,
+                                         show_pos=True, item_show_func=lambda n: n)
+            self.bar.__enter__()
+        self.bar.update(1, f"{outcome.reviewed} partnerships")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        if self.handler is not None:
+            self.logger.removeHandler(self.handler)
+            self.logger.setLevel(self.saved[0])
+            self.logger.propagate = self.saved[1]
+
+
+def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
+    from .. import review
+
+    return review.run_review(store, as_of, mission, chunk_size=chunk_size, progress=progress)
+
+
+def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
+    from flows import _prefect
+
+    _prefect.configure()
+    from flows import review as review_flow
+
+    from .. import review
+
+    review_flow.chunk_listeners.append(progress)
+    try:
+        review_flow.portfolio_review(as_of=as_of, mission=mission, chunk_size=chunk_size)
+    except Exception as exc:  # the store says how far it got; Prefect's own failure goes to stderr
+        click.echo(f"isp review: the review flow failed: {type(exc).__name__}: {exc}", err=True)
+    finally:
+        review_flow.chunk_listeners.remove(progress)
+    plan = review.find_review(store, as_of, mission)
+    if plan is None:
+        raise ReviewIncomplete("the review did not start (see the errors above); run it again, "
+                               "or with --no-prefect to run it without Prefect")
+    return review.summary(store, plan.review_id)
+
+
+def _text_line(row, colour: bool) -> str:
+    def style(text, **kw):
+        return click.style(text, **kw) if colour else text
+
+    v = row.verdict
+    blocking = sum(1 for f in v["findings"] if f["severity"] == "blocking")
+    verdict = style("ready", fg="green") if v["passed"] else style(f"not ready ({blocking} blocking)", fg="red")
+    new = {(a["alert"], a["subject"]) for a in row.new_alerts}
+    lines = [f"{style(row.partnership_id, bold=True)}  {row.stage}, {row.days_in_stage} days; "
+             f"{v['gate']} gate: {verdict}"]
+    for a in row.alerts:
+        mark = style(" (new)", fg="yellow") if (a["alert"], a["subject"]) in new else ""
+        lines.append(f"    {style(a['alert'], fg='yellow')}{mark} {a['subject']}: {a['message']}")
+    return "\n".join(lines)
+
+
+@click.command("review")
+@click.option("--as-of", "as_of", callback=_parse_as_of, metavar="DATE",
+              help="Review as of this date, YYYY-MM-DD. Default: today (UTC).")
+@click.option("--mission", help="Only partnerships of this mission, e.g. USAID/Ghana.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-prefect", is_flag=True,
+              help="Run the review in this process, without a Prefect flow run (no server needed).")
+@click.option("--chunk-size", type=click.IntRange(1, 500), default=500, show_default=True,
+              help="Partnerships per chunk (one transaction each).")
+def review_(as_of, mission, fmt, no_prefect, chunk_size):
+    """Review every partnership not closed: gate readiness and health alerts, recorded and notified.
+
+    A review is identified by its date and mission: running it again records nothing new
+    and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
+    complete it), 2 on bad usage or an unusable store.
+    """
+    from .. import review
+
+    with _store() as store:
+        run = _run_bare if no_prefect else _run_flow
+        progress = _Progress()
+        try:
+            summary = run(store, as_of, mission, chunk_size, progress)
+        finally:
+            progress.close()
+        colour = fmt == "text" and sys.stdout.isatty()
+        for row in review.results(store, summary.review_id):
+            if fmt == "json":
+                click.echo(json.dumps(review.output_line(row, as_of), ensure_ascii=False))
+            else:
+                click.echo(_text_line(row, colour))
+    scope = mission or "every mission"
+    if fmt == "text":
+        click.echo(f"\nreview of {scope} as of {as_of.isoformat()}: {summary.reviewed} partnerships, "
+                   f"{summary.blocked} not ready to leave their stage, {summary.alerts} alerts "
+                   f"({summary.new_alerts} new)")
+    if not summary.complete:
+        raise ReviewIncomplete(f"the review of {scope} as of {as_of.isoformat()} is incomplete "
+                               f"({summary.chunks_done} of {summary.chunks} chunks; {summary.error}); "
+                               "what finished is kept: run the same command again to complete it")
+
+
+@click.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the HTML. Default: $ISP_HOME/reports/review-<date>.html.")
+@click.option("--as-of", "as_of", metavar="DATE", help="The review of this date (default: the latest complete one).")
+@click.option("--mission", help="The review of this mission (default: the review of every mission).")
+def report(out, as_of, mission):
+    """Write a self-contained HTML report of a portfolio review (open it from disk)."""
+    from .. import report as report_module
+    from ..store import isp_home
+
+    day = _parse_as_of(None, None, as_of) if as_of else None
+    with _store() as store:
+        html, reviewed = report_module.render(store, as_of=day, mission=mission)
+    path = out or str(isp_home() / "reports" / f"review-{reviewed.isoformat()}.html")
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(html, encoding="utf-8")
+    click.echo(path)
