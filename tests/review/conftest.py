@@ -20,9 +20,9 @@ def fixture_data(name: str = "gh-mnh-north") -> dict:
     return load(FIXTURES / f"{name}.yaml").to_data()
 
 
-def variant(name: str = "gh-mnh-north", **changes):
+def variant(fixture: str = "gh-mnh-north", /, **changes):
     """A fixture document with top-level fields changed (``id`` gives it a new identity)."""
-    data = fixture_data(name)
+    data = fixture_data(fixture)
     data.update(changes)
     return validate(data)
 
