@@ -199,7 +199,11 @@ def review_deployment(cron: str | None = None, name: str = REVIEW_DEPLOYMENT_NAM
 def chunk_deployment(work_pool: str | None = None):
     """The chunk deployment, registered in ``work_pool`` (default ``ISP_WORK_POOL``) for its workers:
     ``chunk_deployment().apply()`` once, then ``prefect worker start --pool POOL`` on each machine."""
+    from prefect.deployments.runner import EntrypointType
+
     pool = work_pool or os.environ.get("ISP_WORK_POOL")
-    deployment = review_chunk_flow.to_deployment(name="review-chunk", description="One chunk of a portfolio review.")
+    # by module path: workers import the installed package, wherever they run the flow from
+    deployment = review_chunk_flow.to_deployment(name="review-chunk", description="One chunk of a portfolio review.",
+                                                 entrypoint_type=EntrypointType.MODULE_PATH)
     deployment.work_pool_name = pool
     return deployment

@@ -32,6 +32,7 @@ import functools
 import json
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -85,6 +86,12 @@ def remind_days() -> int:
     if days < 0:
         raise UsageError(f"ISP_REMIND_DAYS must be a whole number of days (0 or more), not {raw!r}")
     return days
+
+
+def worker_identity() -> str:
+    """Which process recorded a chunk, and the process that started it (a Prefect worker, when
+    chunks are shared between machines): ``host pid N parent M``."""
+    return f"{socket.gethostname()} pid {os.getpid()} parent {os.getppid()}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -379,7 +386,7 @@ def review_chunk(
             if not recipients:
                 log.warning("%s has new alerts but neither leaders nor a mission director to tell", pid)
             tx.notify("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
-        chunk.done_at = tx.now
+        chunk.done_at, chunk.done_by = tx.now, worker_identity()
         outcome = ChunkOutcome(review_id, seq, len(results), sum(len(r["alerts"]) for r in results), len(new_standing))
     log.info("review %s chunk %d: %d partnerships, %d alerts (%d new)",
              review_id, seq, outcome.reviewed, outcome.alerts, outcome.new_alerts)

@@ -183,6 +183,7 @@ class ReviewChunk(Base):
     after_id: Mapped[str] = mapped_column(String(63))  # '' before the first id
     last_id: Mapped[str] = mapped_column(String(63))
     done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    done_by: Mapped[str | None] = mapped_column(Text, nullable=True)  # host and process that recorded it
 
     __table_args__ = (UniqueConstraint("review_id", "seq", name="uq_review_chunks_seq"),)
 

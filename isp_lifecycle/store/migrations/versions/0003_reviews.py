@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("after_id", sa.String(63), nullable=False),
         sa.Column("last_id", sa.String(63), nullable=False),
         sa.Column("done_at", sa.DateTime, nullable=True),
+        sa.Column("done_by", sa.Text, nullable=True),
         sa.UniqueConstraint("review_id", "seq", name="uq_review_chunks_seq"),
     )
     op.create_table(
