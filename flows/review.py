@@ -17,6 +17,7 @@ deployment in that pool (``run_deployment``), so workers on several machines sha
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -52,12 +53,16 @@ def _store() -> Store:
     return _stores[url]
 
 
+_PASSING = re.compile(r"database is locked|could not connect|connection|server closed|timed? ?out|terminating", re.I)
+
+
 def _transient(exc: BaseException | None) -> bool:
+    """The database or the network went away for a while; not a wrong query or a bug."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, (OperationalError, ConnectionError, TimeoutError))
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or (isinstance(exc, OperationalError) and bool(_PASSING.search(str(exc.orig))))
+    return isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def _retry_io(_task, _run, state) -> bool:
@@ -99,8 +104,8 @@ def _run_here(plan: review.ReviewPlan, logger) -> str | None:
         try:
             outcome = review_chunk(plan.review_id, seq)
         except Exception as exc:  # the review is then incomplete; a re-run does this chunk
-            logger.error("chunk %d failed: %s: %s", seq, type(exc).__name__, exc)
-            first_error = first_error or f"chunk {seq}: {type(exc).__name__}: {exc}"
+            first_error = first_error or review.describe_failure(seq, exc)
+            logger.error("%s", review.describe_failure(seq, exc))
             continue
         logger.info("chunk %d/%d: %d partnerships, %d alerts (%d new)", n, len(plan.pending),
                     outcome.reviewed, outcome.alerts, outcome.new_alerts)

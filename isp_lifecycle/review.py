@@ -524,13 +524,19 @@ def run_review(
         try:
             outcome = review_chunk(store, plan.review_id, seq, checker=checker, clock=clock)
         except Exception as exc:  # recorded as incomplete; the traceback goes to the log
-            log.error("review %s chunk %d failed: %s: %s", plan.review_id, seq, type(exc).__name__, exc)
+            log.error("review %s %s", plan.review_id, describe_failure(seq, exc))
             log.debug("chunk %d failed here", seq, exc_info=True)
-            first_error = first_error or f"chunk {seq}: {type(exc).__name__}: {exc}"
+            first_error = first_error or describe_failure(seq, exc)
             continue
         if progress:
             progress(outcome, plan)
     return finish_review(store, plan.review_id, error=first_error, clock=clock)
+
+
+def describe_failure(seq: int, exc: BaseException) -> str:
+    """One line about a failed chunk (a database error's SQL and parameters left out)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"chunk {seq}: {type(exc).__name__}: {text.splitlines()[0] if text else 'no detail'}"
 
 
 # ------------------------------------------------------------------ reading what a review found

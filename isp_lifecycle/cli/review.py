@@ -117,6 +117,7 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     """
     from .. import review
 
+    review.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with _store() as store:
         run = _run_bare if no_prefect else _run_flow
         progress = _Progress()

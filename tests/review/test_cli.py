@@ -78,3 +78,14 @@ def test_an_unusable_store_exits_2_without_starting_prefect(env, monkeypatch, ca
     assert main(["review", "--as-of", "2027-09-01"]) == 2
     assert "cannot" in capsys.readouterr().err
     assert had_prefect or "prefect" not in sys.modules
+
+
+def test_a_bad_reminder_period_is_bad_usage(store, capsys, monkeypatch):
+    monkeypatch.setenv("ISP_REMIND_DAYS", "a week")
+    assert main(["review", "--no-prefect"]) == 2
+    assert "ISP_REMIND_DAYS" in capsys.readouterr().err
+
+
+def test_an_empty_store_is_reviewed_in_no_time_and_exits_0(store, capsys):
+    code, lines, _ = review_json(capsys, "--no-prefect")
+    assert code == 0 and lines == []

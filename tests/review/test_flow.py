@@ -45,3 +45,22 @@ def test_the_weekly_deployment_follows_isp_review_cron(monkeypatch):
     assert review_deployment().schedules[0].schedule.cron == DEFAULT_CRON
     monkeypatch.setenv("ISP_REVIEW_CRON", "30 5 * * 2")
     assert review_deployment().schedules[0].schedule.cron == "30 5 * * 2"
+
+
+def test_only_errors_that_can_pass_are_retried(monkeypatch, tmp_path):
+    import sqlite3
+
+    monkeypatch.setenv("ISP_HOME", str(tmp_path))  # where Prefect's home goes if this imports it first
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from flows.review import _transient
+
+    def db_error(cls, message):
+        return cls("SELECT 1", {}, sqlite3.OperationalError(message))
+
+    assert _transient(db_error(OperationalError, "database is locked"))
+    assert _transient(ConnectionResetError("reset by peer"))
+    assert not _transient(db_error(OperationalError, "no such column: review_chunks.done_by"))
+    assert not _transient(db_error(ProgrammingError, "syntax error"))
+    assert not _transient(KeyError("stage"))

@@ -187,3 +187,21 @@ def test_chunks_hold_at_most_the_chunk_size_and_500_is_the_ceiling(store):
     assert plan.chunks == 3  # 6 partnerships not closed
     with pytest.raises(Exception, match="1 to 500"):
         review.start_review(store, date(2027, 1, 1), chunk_size=501)
+
+
+def test_a_partnership_without_leaders_has_its_alerts_sent_to_its_director(store):
+    services.import_document(store, variant("ke-water-kisumu", leaders=[]))
+    review.run_review(store, AS_OF)
+    assert [recipient for _, recipient, _ in outbox(store, "health-alert")] == ["gwanjiru@mission.example.org"]
+
+
+def test_a_review_records_which_process_did_each_chunk(store):
+    load_portfolio(store)
+    summary = review.run_review(store, AS_OF, chunk_size=4)
+    from sqlalchemy import select
+
+    from isp_lifecycle.store.models import ReviewChunk
+
+    with store.sessions.begin() as session:
+        done_by = session.scalars(select(ReviewChunk.done_by).where(ReviewChunk.review_id == summary.review_id)).all()
+    assert done_by == [review.worker_identity()] * 2
