@@ -146,13 +146,10 @@ def _fan_out(plan: review.ReviewPlan, pool: str, logger) -> str | None:
 
 
 def _artifacts(summary: review.ReviewSummary) -> None:
-    table = []
-    for row in review.results(_store(), summary.review_id):
-        v = row.verdict
-        blocking = sum(1 for f in v["findings"] if f["severity"] == "blocking")
-        table.append({"partnership": row.partnership_id, "stage": row.stage, "days in stage": row.days_in_stage,
-                      "verdict": "passed" if v["passed"] else f"blocked ({blocking})",
-                      "alerts": ", ".join(a["alert"] for a in row.alerts) or "-"})
+    table = [{"partnership": pid, "stage": stage, "days in stage": days,
+              "verdict": f"blocked ({blocking})" if blocking else "passed",
+              "alerts": ", ".join(a["alert"] for a in alerts) or "-"}
+             for pid, stage, days, blocking, alerts in review.overview(_store(), summary.review_id)]
     scope = summary.mission or "every mission"
     create_table_artifact(table, key="portfolio-review-table",
                           description=f"Partnerships reviewed as of {summary.as_of} ({scope})")

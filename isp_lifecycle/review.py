@@ -369,7 +369,8 @@ def review_chunk(
                 "review_id": review_id, "partnership_id": pid, "document_version": version, "name": doc.name,
                 "stage": doc.stage, "days_in_stage": (as_of - doc.entered).days,
                 "director": doc.mission_director.email.lower() if doc.mission_director else None,
-                "verdict": verdict, "alerts": alerts, "new_alerts": new, "created_at": tx.now,
+                "verdict": verdict, "alerts": alerts,
+                "blocking": sum(1 for f in verdict["findings"] if f["severity"] == "blocking"), "new_alerts": new, "created_at": tx.now,
             })
             if new:
                 messages.append((pid, _recipients(doc), {"partnership": pid, "name": doc.name, "stage": doc.stage,
@@ -382,10 +383,11 @@ def review_chunk(
             session.execute(update(StandingAlert), [{"id": sid, "cleared_at": as_of} for sid in cleared])
         if still:
             session.execute(update(StandingAlert), [{"id": sid, "last_seen": as_of} for sid in still])
-        for pid, recipients, payload in messages:
+        for pid, recipients, _ in messages:
             if not recipients:
                 log.warning("%s has new alerts but neither leaders nor a mission director to tell", pid)
-            tx.notify("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
+        tx.notify_many([("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
+                        for pid, recipients, payload in messages])
         chunk.done_at, chunk.done_by = tx.now, worker_identity()
         outcome = ChunkOutcome(review_id, seq, len(results), sum(len(r["alerts"]) for r in results), len(new_standing))
     log.info("review %s chunk %d: %d partnerships, %d alerts (%d new)",
@@ -546,6 +548,18 @@ def output_line(row: ReviewResult, as_of: date) -> dict[str, Any]:
     v = row.verdict
     return {"partnership": row.partnership_id, "stage": row.stage, "gate": v["gate"], "as_of": as_of.isoformat(),
             "passed": v["passed"], "findings": v["findings"], "alerts": row.alerts}
+
+
+def overview(store: Store, review_id: int) -> Iterator[tuple[str, str, int, int, list[dict[str, str]]]]:
+    """(partnership, stage, days in stage, blocking findings, alerts) per partnership, ordered by
+    id: what a table of the review needs, without reading the verdicts."""
+    with store.sessions.begin() as session:
+        yield from session.execute(
+            select(ReviewResult.partnership_id, ReviewResult.stage, ReviewResult.days_in_stage, ReviewResult.blocking,
+                   ReviewResult.alerts)
+            .where(ReviewResult.review_id == review_id).order_by(ReviewResult.partnership_id)
+            .execution_options(yield_per=READ_BATCH)
+        )
 
 
 def results(store: Store, review_id: int) -> Iterator[ReviewResult]:

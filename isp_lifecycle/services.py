@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -130,26 +130,31 @@ class _Tx:
 
     def notify(self, event: str, subject: str, partnership_id: str, recipients: list[str], payload: dict) -> None:
         """Queue one outbox row per recipient and channel; the key makes a repeat a no-op."""
+        self.notify_many([(event, subject, partnership_id, recipients, payload)])
+
+    def notify_many(self, messages: list[tuple[str, str, str | None, list[str], dict]]) -> None:
+        """``notify`` for many messages at once: one query for the keys already queued and one
+        bulk insert, instead of a round trip per row (a portfolio review queues thousands)."""
         channels = [c.strip() for c in os.environ.get("ISP_CHANNELS", "outbox").split(",") if c.strip()]
-        for recipient in dict.fromkeys(r.lower() for r in recipients):
-            for channel in channels:
-                key = f"{event}:{subject}:{recipient}:{channel}"
-                exists = self.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
-                if exists is None:
-                    self.session.add(
-                        Notification(
-                            partnership_id=partnership_id,
-                            event=event,
-                            recipient=recipient,
-                            channel=channel,
-                            idempotency_key=key,
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=self.now,
-                            payload=payload,
-                            created_at=self.now,
-                        )
-                    )
+        rows: dict[str, dict[str, Any]] = {}
+        for event, subject, partnership_id, recipients, payload in messages:
+            for recipient in dict.fromkeys(r.lower() for r in recipients):
+                for channel in channels:
+                    key = f"{event}:{subject}:{recipient}:{channel}"
+                    rows.setdefault(key, {
+                        "partnership_id": partnership_id, "event": event, "recipient": recipient,
+                        "channel": channel, "idempotency_key": key, "status": "pending", "attempts": 0,
+                        "next_attempt_at": self.now, "payload": payload, "created_at": self.now,
+                    })
+        keys = list(rows)
+        queued: set[str] = set()
+        for start in range(0, len(keys), 500):
+            queued.update(self.session.scalars(
+                select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys[start:start + 500]))
+            ))
+        new = [row for key, row in rows.items() if key not in queued]
+        if new:
+            self.session.execute(insert(Notification), new)
 
 
 def _run(store: Store, action: str, partnership_id: str, actor: str | None, clock: Clock, work: Callable[[_Tx], Any]):

@@ -69,9 +69,13 @@ def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress
 
     from .. import review
 
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
     review_flow.chunk_listeners.append(progress)
     try:
-        review_flow.portfolio_review(as_of=as_of, mission=mission, chunk_size=chunk_size)
+        # this process waits for the run anyway: no heartbeat thread (it costs ~1 s at the end)
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            review_flow.portfolio_review(as_of=as_of, mission=mission, chunk_size=chunk_size)
     except Exception as exc:  # the store says how far it got; Prefect's own failure goes to stderr
         click.echo(f"isp review: the review flow failed: {type(exc).__name__}: {exc}", err=True)
     finally:
@@ -88,8 +92,7 @@ def _text_line(row, colour: bool) -> str:
         return click.style(text, **kw) if colour else text
 
     v = row.verdict
-    blocking = sum(1 for f in v["findings"] if f["severity"] == "blocking")
-    verdict = style("ready", fg="green") if v["passed"] else style(f"not ready ({blocking} blocking)", fg="red")
+    verdict = style("ready", fg="green") if v["passed"] else style(f"not ready ({row.blocking} blocking)", fg="red")
     new = {(a["alert"], a["subject"]) for a in row.new_alerts}
     lines = [f"{style(row.partnership_id, bold=True)}  {row.stage}, {row.days_in_stage} days; "
              f"{v['gate']} gate: {verdict}"]

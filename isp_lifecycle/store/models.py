@@ -202,6 +202,7 @@ class ReviewResult(Base):
     days_in_stage: Mapped[int] = mapped_column(Integer)
     director: Mapped[str | None] = mapped_column(Text, nullable=True)
     verdict: Mapped[dict] = mapped_column(JSON)
+    blocking: Mapped[int] = mapped_column(Integer)  # blocking findings in ``verdict``: 0 = ready
     alerts: Mapped[list] = mapped_column(JSON)
     new_alerts: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)

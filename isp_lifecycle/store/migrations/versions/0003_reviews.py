@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("days_in_stage", sa.Integer, nullable=False),
         sa.Column("director", sa.Text, nullable=True),
         sa.Column("verdict", sa.JSON, nullable=False),
+        sa.Column("blocking", sa.Integer, nullable=False),
         sa.Column("alerts", sa.JSON, nullable=False),
         sa.Column("new_alerts", sa.JSON, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
