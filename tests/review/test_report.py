@@ -81,23 +81,32 @@ async def _open_and_listen(ws_url: str, page_url: str) -> tuple[list[str], list[
     async with websockets.connect(ws_url, max_size=None) as ws:
         ids = iter(range(1, 1000))
 
-        async def send(method, **params):
-            await ws.send(json.dumps({"id": next(ids), "method": method, "params": params}))
+        async def send(method, **params) -> int:
+            number = next(ids)
+            await ws.send(json.dumps({"id": number, "method": method, "params": params}))
+            return number
 
         for domain in ("Runtime", "Log", "Network", "Page"):
             await send(f"{domain}.enable")
         await send("Page.navigate", url=page_url)
-        loaded_at = None
-        deadline = time.monotonic() + 30
+        loaded_at, asked_at, probes = None, 0.0, set()
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if loaded_at and time.monotonic() - loaded_at > 1.0:
+            now = time.monotonic()
+            if loaded_at and now - loaded_at > 1.0:
                 break  # a second after load, for anything fetched late
+            if not loaded_at and now - asked_at > 1.0:  # a missed load event must not hang the test
+                probes.add(await send("Runtime.evaluate", expression="document.readyState + ' ' + location.href"))
+                asked_at = now
             try:
                 message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
             except asyncio.TimeoutError:
                 continue
             method, params = message.get("method"), message.get("params", {})
-            if method == "Network.requestWillBeSent":
+            if message.get("id") in probes:
+                if message.get("result", {}).get("result", {}).get("value") == f"complete {page_url}":
+                    loaded_at = loaded_at or time.monotonic()
+            elif method == "Network.requestWillBeSent":
                 requests.append(params["request"]["url"])
             elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning", "assert"):
                 problems.append(f"console.{params['type']}: {params['args']}")
@@ -106,7 +115,7 @@ async def _open_and_listen(ws_url: str, page_url: str) -> tuple[list[str], list[
             elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
                 problems.append(f"log: {params['entry']['text']}")
             elif method == "Page.loadEventFired":
-                loaded_at = time.monotonic()
+                loaded_at = loaded_at or time.monotonic()
         assert loaded_at, "the page never finished loading"
     return requests, problems
 
