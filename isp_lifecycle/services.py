@@ -23,6 +23,7 @@ import getpass
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -56,7 +57,8 @@ def utcnow() -> datetime:
 
 
 def default_actor() -> str:
-    return os.environ.get("ISP_USER") or getpass.getuser()
+    """Who is acting: ``ISP_USER``, else ``$USER@$(hostname)`` (cli.md, Configuration)."""
+    return os.environ.get("ISP_USER") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def canonical_document(doc: Partnership) -> str:

@@ -21,6 +21,10 @@ COMMANDS = {
     "history": "isp_lifecycle.cli.store:history",
     "audit": "isp_lifecycle.cli.store:audit",
     "db": "isp_lifecycle.cli.store:db",
+    "advance": "isp_lifecycle.cli.lifecycle:advance",
+    "approve": "isp_lifecycle.cli.lifecycle:approve",
+    "pending": "isp_lifecycle.cli.lifecycle:pending",
+    "serve": "isp_lifecycle.cli.lifecycle:serve",
 }
 
 

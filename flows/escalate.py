@@ -1,0 +1,34 @@
+"""The ``escalate-approvals`` flow: remind directors of undecided requests, then escalate."""
+
+from ._prefect import configure
+
+configure()
+
+from datetime import datetime  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+
+
+@task
+def remind_and_escalate(now: str | None) -> dict:
+    from isp_lifecycle import approvals
+    from isp_lifecycle.store import Store
+
+    with Store.open() as store:
+        return approvals.remind_and_escalate(store, datetime.fromisoformat(now) if now else None)
+
+
+@task(retries=3, retry_delay_seconds=[5, 30, 120])
+def deliver() -> dict:
+    from .notify import deliver_pending_now
+
+    return deliver_pending_now()
+
+
+@flow(name="escalate-approvals", log_prints=True)
+def escalate_approvals(now: str | None = None) -> dict:
+    """Queue reminders (after ISP_REMIND_DAYS) and escalations (after twice that), each once."""
+    sent = remind_and_escalate(now)
+    get_run_logger().info("reminded %s, escalated %s", sent["reminded"], sent["escalated"])
+    deliver()
+    return sent
