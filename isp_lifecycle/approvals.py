@@ -218,3 +218,26 @@ def _nudge(store: Store, request_id: int, kind: str, now: datetime) -> bool:
 
 def _request_partnership(store: Store, request_id: int) -> str:
     return request(store, request_id).partnership_id
+
+
+def apply_decided(store: Store, clock=services.utcnow) -> list[dict[str, Any]]:
+    """Apply every recorded decision whose workflow is gone (approved, not yet applied).
+
+    The scheduled ``escalate-approvals`` flow runs this, so a decision recorded by
+    ``isp approve`` is never lost when the run that should have applied it died.
+    Applying twice is impossible: a move names its approval, which is unique.
+    """
+    with store.sessions() as session:
+        ids = session.scalars(
+            select(ApprovalRequest.id)
+            .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
+            .where(ApprovalRequest.status == "approved", StageTransition.id.is_(None))
+            .order_by(ApprovalRequest.id)
+        ).all()
+    applied = []
+    for request_id in ids:
+        try:
+            applied.append(apply_decision(store, request_id, clock=clock))
+        except RefusedOperation:  # applied meanwhile by the waiting run, or no longer applicable
+            continue
+    return applied
