@@ -64,11 +64,16 @@ def execute(flow_run) -> tuple[str, object]:
     """Run a flow run in this process until it finishes or suspends."""
     from prefect.exceptions import Pause
     from prefect.flow_engine import run_flow
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from .advance import advance_partnership
 
+    # A run executed by a command lasts a second or two; its heartbeat thread only adds ~1 s
+    # of waiting at exit (there is no environment value that turns it off).
     try:
-        state = run_flow(advance_partnership, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            state = run_flow(advance_partnership, flow_run=flow_run, parameters=flow_run.parameters,
+                             return_type="state")
     except Pause:
         return "suspended", None
     if state is not None and state.is_completed():
