@@ -52,7 +52,8 @@ def deployments():
 
     found = [
         advance_partnership.to_deployment(name=DEPLOYMENT_NAME),
-        deliver_notifications.to_deployment(name="deliver", interval=DELIVER_EVERY_SECONDS),
+        deliver_notifications.to_deployment(
+            name="deliver", interval=int(os.environ.get("ISP_DELIVER_EVERY_SECONDS", DELIVER_EVERY_SECONDS))),
         escalate_approvals.to_deployment(name="escalate", cron=os.environ.get("ISP_ESCALATE_CRON", ESCALATE_CRON)),
     ]
     try:
