@@ -21,6 +21,7 @@ COMMANDS = {
     "history": "isp_lifecycle.cli.store:history",
     "audit": "isp_lifecycle.cli.store:audit",
     "db": "isp_lifecycle.cli.store:db",
+    "notifications": "isp_lifecycle.cli.notifications:notifications",
 }
 
 
