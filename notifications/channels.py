@@ -55,6 +55,7 @@ class Outgoing:
     payload: dict[str, Any]
     sender: str = "isp-lifecycle@localhost"
     _email: EmailMessage | None = field(default=None, repr=False)
+    _bytes: bytes | None = field(default=None, repr=False)
 
     @property
     def message_id(self) -> str:
@@ -64,6 +65,13 @@ class Outgoing:
         if self._email is None:
             self._email = build_email(self)
         return self._email
+
+
+    def as_bytes(self) -> bytes:
+        """The message as sent and as filed: built and flattened once."""
+        if self._bytes is None:
+            self._bytes = self.email().as_bytes(policy=POLICY)
+        return self._bytes
 
 
 def message_id(key: str) -> str:
@@ -119,7 +127,7 @@ class OutboxChannel:
             target = self.path_for(out)
             temporary = target.with_suffix(".tmp")
             with open(temporary, "wb") as handle:
-                handle.write(out.email().as_bytes(policy=POLICY))
+                handle.write(out.as_bytes())
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, target)
@@ -189,7 +197,7 @@ class SmtpChannel:
             try:
                 if self._client is None:
                     self._client = self._connect()
-                self._client.send_message(out.email(), from_addr=out.sender, to_addrs=[out.recipient])
+                self._client.sendmail(out.sender, [out.recipient], out.as_bytes())
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
