@@ -9,15 +9,12 @@ from prefect import flow, get_run_logger  # noqa: E402
 
 def deliver_pending_now() -> dict:
     """Deliver every pending message whose back-off has passed; a summary of what happened."""
-    try:
-        from notifications.deliver import deliver_pending
-    except ImportError:  # delivery channels not installed in this build
-        return {"sent": 0, "failed": 0, "pending": None}
     from isp_lifecycle.store import Store
+    from notifications.deliver import deliver_pending
 
     with Store.open() as store:
         report = deliver_pending(store)
-    return report.to_json() if hasattr(report, "to_json") else dict(report)
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed, "pending": report.pending}
 
 
 @flow(name="deliver-notifications", log_prints=True, retries=0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import lifecycle, services
+from . import lifecycle, outbox, services
 from .errors import RefusedOperation, UnknownPartnership, UsageError
 from .store import Store
 from .store.models import ApprovalRequest, PartnershipRow, StageTransition
@@ -197,20 +197,25 @@ def _nudge(store: Store, request_id: int, kind: str, now: datetime) -> bool:
             return False
         row = tx.partnership(current.partnership_id)
         doc = services._document(tx.current(row))
-        recipients = services._approvers(doc)
-        if kind == "escalated":
-            recipients += [leader.email for leader in doc.leaders]
+        recipients = outbox.for_event(event, doc)
         prefix = f"{event}:request-{request_id}:"
         already = tx.session.scalar(select(Notification.id).where(Notification.idempotency_key.startswith(prefix)))
         if already is not None:
             return False
-        payload = {"partnership": current.partnership_id, "request": request_id, "from": current.from_stage,
-                   "to": current.to_stage, "requested_by": current.requested_by,
-                   "requested_at": current.requested_at.isoformat(timespec="seconds"),
-                   "age_days": (now - current.requested_at).days}
+        asked = tx.session.scalars(
+            select(Notification.payload)
+            .where(Notification.event == "approval-requested", Notification.partnership_id == current.partnership_id)
+            .order_by(Notification.id.desc())
+        ).first()
+        payload = dict(asked if asked and asked.get("request") == request_id else {
+            "partnership": current.partnership_id, "request": request_id, "from": current.from_stage,
+            "to": current.to_stage, "gate": lifecycle.gate_for_move(current.from_stage, current.to_stage),
+            "as_of": None, "findings": [], "requested_by": current.requested_by,
+            "requested_at": current.requested_at.isoformat(timespec="seconds")})
+        payload["days_waiting"] = (now - current.requested_at).days
         tx.notify(event, f"request-{request_id}", current.partnership_id, recipients, payload)
         tx.audit("remind" if kind == "reminded" else "escalate", current.partnership_id,
-                 {"request": request_id, "age_days": payload["age_days"]})
+                 {"request": request_id, "days_waiting": payload["days_waiting"]})
         return True
 
     return services._run(store, event, _request_partnership(store, request_id), "isp-lifecycle", lambda: now, work)

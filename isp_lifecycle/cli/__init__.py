@@ -25,6 +25,7 @@ COMMANDS = {
     "approve": "isp_lifecycle.cli.lifecycle:approve",
     "pending": "isp_lifecycle.cli.lifecycle:pending",
     "serve": "isp_lifecycle.cli.lifecycle:serve",
+    "notifications": "isp_lifecycle.cli.notifications:notifications",
 }
 
 

@@ -141,3 +141,17 @@ def test_pending_lists_open_requests_oldest_first_with_their_age(store):
     request_id = opened(store).request_id
     rows = approvals.pending(store, T0 + timedelta(days=9, hours=2))
     assert [(r["request"], r["age_days"], r["partnership"]) for r in rows] == [(request_id, 9, "gh-mnh-north")]
+
+
+def test_reminders_and_escalations_render_and_deliver_with_the_shipped_templates(store, tmp_path, monkeypatch):
+    from notifications.deliver import deliver_pending
+
+    monkeypatch.setenv("ISP_OUTBOX_DIR", str(tmp_path / "outbox"))
+    opened(store)
+    approvals.remind_and_escalate(store, T0 + timedelta(days=8))
+    approvals.remind_and_escalate(store, T0 + timedelta(days=15))
+    report = deliver_pending(store, respect_backoff=False)
+    assert report.errors == [] and report.failed == 0
+    mails = [p.read_text() for p in (tmp_path / "outbox").glob("*.eml")]
+    assert any("8 days" in m or "eight days" in m for m in mails if DELEGATE in m)
+    assert sum(1 for m in mails if "To: " in m) == report.sent
