@@ -13,19 +13,22 @@ PID = "tamale-health"
 AS_OF = "2026-11-27"
 
 
-def walk_the_lifecycle(ws: Workspace) -> None:
+def walk_the_lifecycle(ws: Workspace, look_at_runs_from: int = 4) -> None:
+    """Advance and approve through every gate; check Prefect's runs at the first
+    ``look_at_runs_from`` stages (each look costs a process, and in embedded mode a server)."""
     ws.isp("import", HEALTHY, check=0)
-    for stage, target, decider in (("convene", "commit", DIRECTOR), ("commit", "implement", DELEGATE),
-                                   ("implement", "review", DIRECTOR), ("review", "closed", DELEGATE)):
+    for step, (stage, target, decider) in enumerate((("convene", "commit", DIRECTOR), ("commit", "implement", DELEGATE),
+                                                     ("implement", "review", DIRECTOR), ("review", "closed", DELEGATE))):
+        look = step < look_at_runs_from
         args = ["advance", PID, "--as", LEADER, "--as-of", AS_OF] + (["--to", "closed"] if target == "closed" else [])
         advanced = ws.isp(*args, check=0)
         assert "approval request" in advanced.stdout
         # the advance process has exited; the run waits suspended, held by no process
-        assert ws.flow_run_states(PID).count("PAUSED") == 1
+        assert not look or ws.flow_run_states(PID).count("PAUSED") == 1
         assert ws.stage(PID) == stage
         ws.isp("approve", PID, "--as", decider, "--note", f"{stage} done", check=0)
         assert ws.stage(PID) == target
-        assert "PAUSED" not in ws.flow_run_states(PID)
+        assert not look or "PAUSED" not in ws.flow_run_states(PID)
     transitions = ws.sql(f"SELECT from_stage, to_stage FROM stage_transitions WHERE partnership_id = '{PID}' ORDER BY id")
     assert transitions == [("convene", "commit"), ("commit", "implement"), ("implement", "review"), ("review", "closed")]
     exported = ws.isp("export", PID, check=0).stdout
@@ -41,7 +44,7 @@ def test_a_whole_lifecycle_on_a_real_prefect_server(workspace):
 
 @pytest.mark.slow
 def test_a_whole_lifecycle_on_prefects_embedded_server_with_nothing_started_by_hand(tmp_path):
-    walk_the_lifecycle(Workspace(tmp_path / "home", None))
+    walk_the_lifecycle(Workspace(tmp_path / "home", None), look_at_runs_from=1)
 
 
 @pytest.mark.slow
@@ -127,3 +130,35 @@ def test_approve_refuses_before_reaching_any_workflow(tmp_path):
     assert refused.returncode == 1 and "no pending approval request" in refused.stderr
     assert refused.stderr.count("\n") == 1
     assert ws.sql("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1") == [("approve.refused",)]
+
+
+@pytest.mark.slow
+def test_the_lifecycle_commands_work_against_a_prefect_server_on_postgresql(tmp_path):
+    import uuid
+
+    import psycopg
+
+    from ..prefect_server import PrefectServer
+
+    name = f"isp_prefect_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True) as db:
+            db.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # Prefect's server needs it
+        home = tmp_path / "prefect"
+        home.mkdir()
+        server = PrefectServer(home, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}").start()
+        try:
+            ws = Workspace(tmp_path / "home", server.url)
+            ws.isp("import", HEALTHY, check=0)
+            ws.isp("advance", PID, "--as", LEADER, "--as-of", AS_OF, check=0)
+            assert ws.flow_run_states(PID) == ["PAUSED"]
+            ws.isp("approve", PID, "--as", DIRECTOR, check=0)
+            assert ws.stage(PID) == "commit"
+            assert ws.flow_run_states(PID) == ["COMPLETED"]
+        finally:
+            server.stop()
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
