@@ -26,6 +26,7 @@ COMMANDS = {
     "pending": "isp_lifecycle.cli.lifecycle:pending",
     "serve": "isp_lifecycle.cli.lifecycle:serve",
     "notifications": "isp_lifecycle.cli.notifications:notifications",
+    "demo": "isp_lifecycle.cli.demo:demo",
 }
 
 
