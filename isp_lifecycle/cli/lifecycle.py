@@ -5,22 +5,11 @@ Prefect is imported only inside these commands (through ``flows``), never by ``i
 
 import json
 import sys
-from contextlib import contextmanager
 
 import click
 
 from ..errors import RefusedOperation, UnknownPartnership
-
-
-@contextmanager
-def _store():
-    from ..store import Store
-
-    store = Store.open()
-    try:
-        yield store
-    finally:
-        store.close()
+from .store import _store
 
 
 def _applied(store, request_id: int) -> bool:
