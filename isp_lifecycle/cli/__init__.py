@@ -55,9 +55,15 @@ def cli():
 
     \b
     Start with:
+      isp demo                            the whole story in a fresh workspace
       isp check partnership.yaml          which handbook conditions does it meet?
-      isp rules list                      the rules every gate checks
       isp rules explain ISP101            one rule: the handbook's words and the fix
+    \b
+    With a store (ISP_HOME, default ~/.isp; ISP_DATABASE_URL for PostgreSQL):
+      isp import *.yaml  /  isp list  /  isp show ID
+      isp advance ID --as EMAIL           run the gate, ask the mission director
+      isp approve ID --as EMAIL           decide; the stage moves
+      isp serve                           schedules, reminders and resumed approvals
     """
 
 

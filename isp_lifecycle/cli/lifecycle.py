@@ -59,7 +59,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
         try:
             date.fromisoformat(as_of)
         except ValueError:
-            raise UsageError(f"--as-of: {as_of!r} is not a date written YYYY-MM-DD") from None
+            raise UsageError(f"--as-of: {as_of!r} is not a real date written YYYY-MM-DD") from None
     from ..services import default_actor
 
     requester = as_ or default_actor()
