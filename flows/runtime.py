@@ -49,8 +49,18 @@ def connect() -> str:
     return "embedded"
 
 
-def tag(partnership_id: str) -> str:
-    return f"partnership:{partnership_id}"
+def store_tag() -> str:
+    """Names the store a run belongs to, so that stores sharing one Prefect server never
+    resume each other's runs (a digest of the store's URL, password removed)."""
+    import hashlib
+
+    from isp_lifecycle.store.engine import _safe, database_url
+
+    return "store:" + hashlib.sha256(_safe(database_url()).encode()).hexdigest()[:12]
+
+
+def tags(partnership_id: str) -> list[str]:
+    return [f"partnership:{partnership_id}", store_tag()]
 
 
 def ensure_advance_deployment():
@@ -89,7 +99,7 @@ def start_advance(parameters: dict) -> tuple[str, object, UUID]:
 
     ensure_advance_deployment()
     flow_run = run_deployment(f"{FLOW_NAME}/{DEPLOYMENT_NAME}", parameters=parameters, timeout=0,
-                              tags=[tag(parameters["partnership_id"])])
+                              tags=tags(parameters["partnership_id"]))
     outcome, value = execute(flow_run)
     return outcome, value, flow_run.id
 
@@ -110,7 +120,7 @@ def waiting_runs(partnership_id: str) -> list:
         return client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-                tags=FlowRunFilterTags(all_=[tag(partnership_id)]),
+                tags=FlowRunFilterTags(all_=tags(partnership_id)),
             ),
             sort=FlowRunSort.START_TIME_DESC,
         )
@@ -128,7 +138,8 @@ def serve_is_polling() -> bool:
             deployment = client.read_deployment_by_name(f"{FLOW_NAME}/{DEPLOYMENT_NAME}")
     except Exception:  # no such deployment yet: nobody serves it
         return False
-    return deployment.status == DeploymentStatus.READY
+    # a stopped `isp serve` pauses its deployments; a killed one stays READY for up to a minute
+    return deployment.status == DeploymentStatus.READY and not deployment.paused
 
 
 def resume(flow_run_id: UUID, decision: dict) -> bool:

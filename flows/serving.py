@@ -63,8 +63,13 @@ def deployments():
     return found + [review_deployment()]
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # stop like Ctrl-C: the finally block below cleans up
+
+
 def serve_forever(port: int = 4200) -> int:
     configure()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     proc = None
     if not os.environ.get("PREFECT_API_URL"):
         proc = start_local_server(port)
@@ -80,6 +85,12 @@ def serve_forever(port: int = 4200) -> int:
             try:
                 server_file().unlink()
             except OSError:
+                pass
+            try:  # send the last run logs while the server still answers
+                from prefect.logging.handlers import APILogHandler
+
+                APILogHandler.flush()
+            except Exception:  # logs are a courtesy; stopping must not fail on them
                 pass
             os.killpg(proc.pid, signal.SIGTERM)
             try:

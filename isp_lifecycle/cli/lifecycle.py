@@ -123,7 +123,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
 @click.option("--as", "as_", metavar="EMAIL", required=True, help="The deciding mission director or delegate.")
 @click.option("--reject", is_flag=True, help="Reject the move (default: approve).")
 @click.option("--note", metavar="TEXT", help="Why; recorded with the decision.")
-@click.option("--timeout", type=float, default=120, show_default=True,
+@click.option("--timeout", type=float, default=60, show_default=True,
               help="Seconds to wait for a running `isp serve` to apply the decision before applying it here.")
 @click.pass_context
 def approve(ctx, partnership_id, as_, reject, note, timeout):

@@ -35,7 +35,12 @@ class Workspace:
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
-    def popen(self, *args) -> subprocess.Popen:
+    def popen(self, *args, log: Path | None = None) -> subprocess.Popen:
+        """Start `isp` in the background; a long-running one writes to ``log`` (a pipe nobody
+        reads would fill up and block it)."""
+        if log is not None:
+            out = open(log, "w")
+            return subprocess.Popen([ISP, *args], env=self.env, stdout=out, stderr=subprocess.STDOUT, text=True)
         return subprocess.Popen([ISP, *args], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def python(self, code: str, timeout=300) -> subprocess.CompletedProcess:
@@ -61,7 +66,7 @@ class Workspace:
             "from prefect.client.orchestration import get_client\n"
             "from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags\n"
             "with get_client(sync_client=True) as c:\n"
-            f"    runs = c.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[runtime.tag({partnership_id!r})])))\n"
+            f"    runs = c.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=runtime.tags({partnership_id!r}))))\n"
             "print(json.dumps([r.state.type.value for r in runs]))\n"
         )
         return json.loads(self.python(code).stdout.strip().splitlines()[-1])

@@ -26,10 +26,11 @@ def test_serve_starts_a_local_server_whose_scheduler_fires_and_which_resumes_app
     ws.env["ISP_DELIVER_EVERY_SECONDS"] = "5"
     port = free_port()
     ws.isp("import", str(FIXTURES / "healthy-convene.yaml"), check=0)
-    serve = ws.popen("serve", "--port", str(port))
+    log = tmp_path / "serve.log"
+    serve = ws.popen("serve", "--port", str(port), log=log)
     server_json = tmp_path / "home" / "prefect" / "server.json"
     try:
-        assert wait_for(server_json.exists, 180), serve.stderr.read() if serve.poll() is not None else "no server.json"
+        assert wait_for(server_json.exists, 180), log.read_text()
         url = json.loads(server_json.read_text())["url"]
         assert url == f"http://127.0.0.1:{port}/api"
         advanced = ws.isp("advance", PID, "--as", LEADER, "--as-of", "2026-11-27", check=0)
