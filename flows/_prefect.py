@@ -30,5 +30,6 @@ DEFAULTS = {
 def configure() -> None:
     """Set the project's Prefect defaults (``PREFECT_HOME`` under ``ISP_HOME``) unless already set."""
     os.environ.setdefault("PREFECT_HOME", str(isp_home() / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)

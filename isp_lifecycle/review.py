@@ -42,6 +42,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import outbox
 from .document import validate
 from .errors import UsageError
 from .facts import _happened
@@ -308,12 +309,6 @@ def _standing(session: Session, chunk: ReviewChunk) -> dict[str, dict[tuple[str,
     return out
 
 
-def _recipients(doc: Partnership) -> list[str]:
-    if doc.leaders:
-        return [leader.email for leader in doc.leaders]
-    return [doc.mission_director.email] if doc.mission_director else []
-
-
 def review_chunk(
     store: Store,
     review_id: int,
@@ -367,14 +362,16 @@ def review_chunk(
             still += [sid for k, sid in open_now.items() if k in current]
             results.append({
                 "review_id": review_id, "partnership_id": pid, "document_version": version, "name": doc.name,
+                "mission": doc.mission,
                 "stage": doc.stage, "days_in_stage": (as_of - doc.entered).days,
                 "director": doc.mission_director.email.lower() if doc.mission_director else None,
                 "verdict": verdict, "alerts": alerts,
                 "blocking": sum(1 for f in verdict["findings"] if f["severity"] == "blocking"), "new_alerts": new, "created_at": tx.now,
             })
             if new:
-                messages.append((pid, _recipients(doc), {"partnership": pid, "name": doc.name, "stage": doc.stage,
-                                                         "as_of": as_of.isoformat(), "alerts": new}))
+                messages.append((pid, outbox.for_event("health-alert", doc), {
+                    "partnership": pid, "partnership_name": doc.name, "stage": doc.stage,
+                    "as_of": as_of.isoformat(), "alerts": new}))
         if results:
             session.execute(insert(ReviewResult), results)
         if new_standing:
@@ -383,11 +380,10 @@ def review_chunk(
             session.execute(update(StandingAlert), [{"id": sid, "cleared_at": as_of} for sid in cleared])
         if still:
             session.execute(update(StandingAlert), [{"id": sid, "last_seen": as_of} for sid in still])
-        for pid, recipients, _ in messages:
+        for pid, recipients, payload in messages:
             if not recipients:
                 log.warning("%s has new alerts but neither leaders nor a mission director to tell", pid)
-        tx.notify_many([("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
-                        for pid, recipients, payload in messages])
+            tx.notify("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
         chunk.done_at, chunk.done_by = tx.now, worker_identity()
         outcome = ChunkOutcome(review_id, seq, len(results), sum(len(r["alerts"]) for r in results), len(new_standing))
     log.info("review %s chunk %d: %d partnerships, %d alerts (%d new)",
@@ -453,15 +449,16 @@ def _summary(session: Session, review: Review) -> ReviewSummary:
 
 
 def _queue_digests(tx, review: Review) -> int:
-    """One ``review-digest`` per director: every current alert of the director's partnerships."""
+    """One ``review-digest`` per director: each of the director's partnerships with its current
+    alerts (payload as ``docs/notifications.md`` describes it)."""
     directors = 0
-    director, entries, reviewed = None, [], 0
+    director, entries, missions = None, [], set()
 
     def flush():
         if director is not None:
             tx.notify("review-digest", f"review-{review.id}", None, [director], {
-                "as_of": review.as_of.isoformat(), "mission": review.mission or None,
-                "reviewed": reviewed, "partnerships": entries,
+                "mission": review.mission or ", ".join(sorted(missions)), "as_of": review.as_of.isoformat(),
+                "partnerships": entries,
             })
 
     for row in _stream_results(tx.session, review.id, ReviewResult.director, ReviewResult.partnership_id):
@@ -471,11 +468,10 @@ def _queue_digests(tx, review: Review) -> int:
         if row.director != director:
             flush()
             directors += 1
-            director, entries, reviewed = row.director, [], 0
-        reviewed += 1
-        if row.alerts:
-            entries.append({"partnership": row.partnership_id, "name": row.name, "stage": row.stage,
-                            "passed": row.verdict["passed"], "alerts": row.alerts})
+            director, entries, missions = row.director, [], set()
+        missions.add(row.mission)
+        entries.append({"partnership": row.partnership_id, "partnership_name": row.name, "stage": row.stage,
+                        "gate": row.verdict["gate"], "passed": row.verdict["passed"], "alerts": row.alerts})
         tx.session.expunge(row)
     flush()
     return directors

@@ -23,17 +23,18 @@ import getpass
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import lifecycle
+from . import lifecycle, outbox
 from .document import validate
 from .errors import RefusedOperation, StaleUpdate, UnknownPartnership, UsageError
 from .model import Partnership
@@ -56,7 +57,8 @@ def utcnow() -> datetime:
 
 
 def default_actor() -> str:
-    return os.environ.get("ISP_USER") or getpass.getuser()
+    """Who is acting: ``ISP_USER``, else ``$USER@$(hostname)`` (cli.md, Configuration)."""
+    return os.environ.get("ISP_USER") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def canonical_document(doc: Partnership) -> str:
@@ -128,33 +130,13 @@ class _Tx:
         self.session.flush()
         return version
 
-    def notify(self, event: str, subject: str, partnership_id: str, recipients: list[str], payload: dict) -> None:
-        """Queue one outbox row per recipient and channel; the key makes a repeat a no-op."""
-        self.notify_many([(event, subject, partnership_id, recipients, payload)])
-
-    def notify_many(self, messages: list[tuple[str, str, str | None, list[str], dict]]) -> None:
-        """``notify`` for many messages at once: one query for the keys already queued and one
-        bulk insert, instead of a round trip per row (a portfolio review queues thousands)."""
-        channels = [c.strip() for c in os.environ.get("ISP_CHANNELS", "outbox").split(",") if c.strip()]
-        rows: dict[str, dict[str, Any]] = {}
-        for event, subject, partnership_id, recipients, payload in messages:
-            for recipient in dict.fromkeys(r.lower() for r in recipients):
-                for channel in channels:
-                    key = f"{event}:{subject}:{recipient}:{channel}"
-                    rows.setdefault(key, {
-                        "partnership_id": partnership_id, "event": event, "recipient": recipient,
-                        "channel": channel, "idempotency_key": key, "status": "pending", "attempts": 0,
-                        "next_attempt_at": self.now, "payload": payload, "created_at": self.now,
-                    })
-        keys = list(rows)
-        queued: set[str] = set()
-        for start in range(0, len(keys), 500):
-            queued.update(self.session.scalars(
-                select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys[start:start + 500]))
-            ))
-        new = [row for key, row in rows.items() if key not in queued]
-        if new:
-            self.session.execute(insert(Notification), new)
+    def notify(
+        self, event: str, subject: str, partnership_id: str | None, recipients: list, payload: dict
+    ) -> None:
+        """Queue the event's outbox rows (``outbox.queue``): one per email recipient and channel,
+        one per event for the webhook; the idempotency key makes a repeat a no-op."""
+        outbox.queue(self.session, event=event, subject=subject, partnership_id=partnership_id,
+                     recipients=recipients, payload=payload, now=self.now)
 
 
 def _run(store: Store, action: str, partnership_id: str, actor: str | None, clock: Clock, work: Callable[[_Tx], Any]):
@@ -310,7 +292,7 @@ def record_evaluation(
         tx.session.add(evaluation)
         tx.touch(row)
         if not evaluation.passed:
-            leaders = [leader.email for leader in _document(tx.current(row)).leaders]
+            leaders = outbox.for_event("gate-blocked", _document(tx.current(row)))
             tx.notify("gate-blocked", f"evaluation-{evaluation.id}", partnership_id, leaders, verdict)
         tx.audit(
             "evaluate",
@@ -443,10 +425,12 @@ def request_approval(
         tx.session.add(request)
         tx.touch(row)
         payload = {"partnership": partnership_id, "request": request.id, "from": row.stage, "to": target,
-                   "requested_by": requested_by,
+                   "requested_by": requested_by, "requested_at": tx.now.isoformat(), "gate": gate,
+                   "as_of": evaluation.as_of.isoformat() if evaluation else None,
                    "findings": evaluation.findings if evaluation else [],
                    "rules_digest": evaluation.rules_digest if evaluation else None}
-        tx.notify("approval-requested", f"request-{request.id}", partnership_id, _approvers(doc), payload)
+        tx.notify("approval-requested", f"request-{request.id}", partnership_id,
+                  outbox.for_event("approval-requested", doc), payload)
         tx.audit(
             "request-approval",
             partnership_id,
@@ -502,8 +486,11 @@ def decide(
         request.decided_by, request.decided_at, request.note = by, tx.now, note
         tx.touch(row)
         payload = {"partnership": partnership_id, "request": request.id, "decision": request.status,
-                   "by": by, "note": note, "from": request.from_stage, "to": request.to_stage}
-        tx.notify(f"approval-{request.status}", f"request-{request.id}", partnership_id, [request.requested_by], payload)
+                   "by": by, "note": note, "from": request.from_stage, "to": request.to_stage,
+                   "requested_by": request.requested_by, "decided_at": tx.now.isoformat()}
+        event = f"approval-{request.status}"
+        recipients = outbox.for_event(event, doc, requester=request.requested_by)
+        tx.notify(event, f"request-{request.id}", partnership_id, recipients, payload)
         tx.audit("approve" if approve else "reject", partnership_id,
                  {"request": request.id, "to": request.to_stage, "note": note})
         return request.id
@@ -565,8 +552,9 @@ def move_stage(
                 from_version=from_version, to_version=version.version, applied_by=tx.actor, applied_at=tx.now,
             )
         )
-        payload = {"partnership": partnership_id, "from": from_stage, "to": target, "version": version.version}
-        recipients = [leader.email for leader in doc.leaders] + _approvers(doc)
+        payload = {"partnership": partnership_id, "from": from_stage, "to": target, "version": version.version,
+                   "stage_entered": doc.stage_entered.isoformat()}
+        recipients = outbox.for_event("stage-moved", doc)
         tx.notify("stage-moved", f"{partnership_id}-v{version.version}", partnership_id, recipients, payload)
         tx.audit("move", partnership_id,
                  {"from": from_stage, "to": target, "request": approval.id, "version": version.version})

@@ -21,6 +21,12 @@ COMMANDS = {
     "history": "isp_lifecycle.cli.store:history",
     "audit": "isp_lifecycle.cli.store:audit",
     "db": "isp_lifecycle.cli.store:db",
+    "advance": "isp_lifecycle.cli.lifecycle:advance",
+    "approve": "isp_lifecycle.cli.lifecycle:approve",
+    "pending": "isp_lifecycle.cli.lifecycle:pending",
+    "serve": "isp_lifecycle.cli.lifecycle:serve",
+    "notifications": "isp_lifecycle.cli.notifications:notifications",
+    "demo": "isp_lifecycle.cli.demo:demo",
     "review": "isp_lifecycle.cli.review:review_",
     "report": "isp_lifecycle.cli.review:report",
 }
@@ -51,9 +57,15 @@ def cli():
 
     \b
     Start with:
+      isp demo                            the whole story in a fresh workspace
       isp check partnership.yaml          which handbook conditions does it meet?
-      isp rules list                      the rules every gate checks
       isp rules explain ISP101            one rule: the handbook's words and the fix
+    \b
+    With a store (ISP_HOME, default ~/.isp; ISP_DATABASE_URL for PostgreSQL):
+      isp import *.yaml  /  isp list  /  isp show ID
+      isp advance ID --as EMAIL           run the gate, ask the mission director
+      isp approve ID --as EMAIL           decide; the stage moves
+      isp serve                           schedules, reminders and resumed approvals
     """
 
 

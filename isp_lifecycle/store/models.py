@@ -198,6 +198,7 @@ class ReviewResult(Base):
     partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
     document_version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)
+    mission: Mapped[str] = mapped_column(Text)
     stage: Mapped[str] = mapped_column(String(16))
     days_in_stage: Mapped[int] = mapped_column(Integer)
     director: Mapped[str | None] = mapped_column(Text, nullable=True)

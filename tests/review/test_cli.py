@@ -89,3 +89,15 @@ def test_a_bad_reminder_period_is_bad_usage(store, capsys, monkeypatch):
 def test_an_empty_store_is_reviewed_in_no_time_and_exits_0(store, capsys):
     code, lines, _ = review_json(capsys, "--no-prefect")
     assert code == 0 and lines == []
+
+
+def test_the_review_messages_render_and_deliver_through_the_shipped_templates(store, capsys, env):
+    load_portfolio(store)
+    assert main(["review", "--as-of", "2027-09-01", "--no-prefect"]) == 0
+    capsys.readouterr()
+    assert main(["notifications", "deliver"]) == 0, capsys.readouterr().err
+    mails = sorted((env / "home" / "outbox").glob("*.eml"))
+    texts = [m.read_text(encoding="utf-8") for m in mails]
+    assert len(mails) == len(outbox(store)) == 7 + 2
+    assert any("USAID/Ghana portfolio review" in t for t in texts)
+    assert any("health alert" in t and "Kisumu Peri-Urban Water Partnership" in t for t in texts)

@@ -110,9 +110,10 @@ def test_the_digest_lists_every_current_alert_of_the_directors_partnerships(stor
             Notification.event == "review-digest", Notification.recipient == "kboateng@mission.example.org")
             .order_by(Notification.id)).all()
     assert len(payloads) == 2
-    listed = {p["partnership"] for p in payloads[1]["partnerships"]}
-    assert listed == {"gh-mnh-north", "gh-expiring", "gh-waiting"}
-    assert payloads[1]["reviewed"] == 4
+    listed = {p["partnership"]: p for p in payloads[1]["partnerships"]}
+    assert set(listed) == {"gh-mnh-north", "gh-expiring", "gh-waiting", "gh-healthy"}
+    assert {pid for pid, p in listed.items() if p["alerts"]} == {"gh-mnh-north", "gh-expiring", "gh-waiting"}
+    assert listed["gh-expiring"]["gate"] == "review" and payloads[1]["mission"] == "USAID/Ghana"
 
 
 def test_running_the_same_review_again_records_nothing_and_queues_nothing(store):

@@ -185,12 +185,15 @@ def test_an_approval_is_applied_once_and_the_next_move_needs_its_own(store):
         services.move_stage(store, "gh-mnh-north", to="implement")
 
 
-def test_each_event_queues_one_message_per_recipient_and_channel(store, monkeypatch):
+def test_each_event_queues_one_email_per_recipient_and_channel_and_one_webhook_post(store, monkeypatch):
     monkeypatch.setenv("ISP_CHANNELS", "outbox,webhook")
     services.import_document(store, doc())
     approved(store)
     with store.sessions() as session:
         rows = session.execute(select(Notification.event, Notification.recipient, Notification.channel)).all()
     requested = sorted((r, c) for e, r, c in rows if e == "approval-requested")
-    assert requested == sorted((p, c) for p in (DIRECTOR, DELEGATE) for c in ("outbox", "webhook"))
-    assert sorted((r, c) for e, r, c in rows if e == "approval-approved") == [(LEADER, "outbox"), (LEADER, "webhook")]
+    assert requested == sorted([(DIRECTOR, "outbox"), (DELEGATE, "outbox"), ("*", "webhook")])
+    decided = sorted((r, c) for e, r, c in rows if e == "approval-approved")
+    # the requester is also a leader: one message each, whatever the number of roles
+    assert decided == sorted([(LEADER, "outbox"), ("daniel.osei@tamalemobile.example.com", "outbox"),
+                              (DIRECTOR, "outbox"), ("*", "webhook")])

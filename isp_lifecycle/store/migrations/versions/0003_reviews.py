@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("partnership_id", sa.String(63), sa.ForeignKey("partnerships.id"), nullable=False),
         sa.Column("document_version", sa.Integer, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
+        sa.Column("mission", sa.Text, nullable=False),
         sa.Column("stage", sa.String(16), nullable=False),
         sa.Column("days_in_stage", sa.Integer, nullable=False),
         sa.Column("director", sa.Text, nullable=True),

@@ -1,0 +1,100 @@
+"""``isp serve``: the long-running process that runs resumed approvals, delivery, reminders
+and the scheduled review, and (when no PREFECT_API_URL is set) the local Prefect server
+the other commands then find and use.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ._prefect import configure
+from .runtime import _healthy, server_file
+
+DELIVER_EVERY_SECONDS = 60
+ESCALATE_CRON = "0 * * * *"  # hourly: reminders are due by the day, so an hour is prompt enough
+
+
+def start_local_server(port: int) -> subprocess.Popen | None:
+    """Start ``prefect server start`` on 127.0.0.1 (database under PREFECT_HOME) unless one answers."""
+    url = f"http://127.0.0.1:{port}/api"
+    if _healthy(url):
+        os.environ["PREFECT_API_URL"] = url
+        return None
+    home = Path(os.environ["PREFECT_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    log = open(home / "server.log", "ab")
+    prefect = str(Path(sys.executable).parent / "prefect")
+    proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
+    started = time.monotonic()
+    while not _healthy(url):
+        if proc.poll() is not None:
+            raise SystemExit(f"isp serve: the Prefect server did not start; see {home / 'server.log'}")
+        if time.monotonic() - started > 180:
+            os.killpg(proc.pid, signal.SIGTERM)
+            raise SystemExit(f"isp serve: the Prefect server did not answer in 180 s; see {home / 'server.log'}")
+        time.sleep(0.5)
+    print(f"isp serve: Prefect server on {url} (UI: http://127.0.0.1:{port}), started in "
+          f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    os.environ["PREFECT_API_URL"] = url
+    server_file().write_text(json.dumps({"url": url, "pid": proc.pid}))
+    return proc
+
+
+def deployments():
+    from .advance import DEPLOYMENT_NAME, advance_partnership
+    from .escalate import escalate_approvals
+    from .notify import deliver_notifications
+
+    found = [
+        advance_partnership.to_deployment(name=DEPLOYMENT_NAME),
+        deliver_notifications.to_deployment(
+            name="deliver", interval=int(os.environ.get("ISP_DELIVER_EVERY_SECONDS", DELIVER_EVERY_SECONDS))),
+        escalate_approvals.to_deployment(name="escalate", cron=os.environ.get("ISP_ESCALATE_CRON", ESCALATE_CRON)),
+    ]
+    try:
+        from .review import review_deployment
+    except ImportError:  # the portfolio review is optional in this build
+        return found
+    return found + [review_deployment()]
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # stop like Ctrl-C: the finally block below cleans up
+
+
+def serve_forever(port: int = 4200) -> int:
+    configure()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    proc = None
+    if not os.environ.get("PREFECT_API_URL"):
+        proc = start_local_server(port)
+    try:
+        from prefect import serve
+
+        print("isp serve: serving advance, delivery, reminders and reviews; Ctrl-C stops", file=sys.stderr, flush=True)
+        serve(*deployments(), print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if proc is not None:
+            try:
+                server_file().unlink()
+            except OSError:
+                pass
+            try:  # send the last run logs while the server still answers
+                from prefect.logging.handlers import APILogHandler
+
+                APILogHandler.flush()
+            except Exception:  # logs are a courtesy; stopping must not fail on them
+                pass
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return 0

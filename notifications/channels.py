@@ -1,0 +1,324 @@
+"""The three ways a message leaves: an outbox folder of ``.eml`` files, SMTP, and webhooks.
+
+Every channel has ``send(outgoing)`` and ``close()``. ``send`` returns when the message is
+handed over (the file is on disk, the SMTP server accepted it, the webhook answered 2xx) and
+raises ``DeliveryFailed`` otherwise, ``permanent`` when trying again cannot help (a 5xx SMTP
+reply, a 4xx webhook answer) so that the row is not retried for nothing.
+
+Settings come from the frozen environment variables (``docs/spec/cli.md``). SMTP
+credentials are used for ``login`` only: they are in no message, no error and no ``repr``.
+
+Why these libraries: the standard library's ``email`` and ``smtplib`` build and send RFC 5322
+messages with STARTTLS and AUTH and need nothing installed; delivery is a sequential loop
+that marks each row right after the server accepts it, so an asynchronous client
+(aiosmtplib) would add a dependency without adding throughput. Webhooks use ``httpx``
+(already installed, timeouts and connection reuse built in). Apprise is not used: its Slack
+and Teams plugins post only to the vendors' own hosts, so they cannot be pointed at a local
+endpoint, and what reaches a self-hosted relay could not be tested.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from .render import Rendered
+
+POLICY = email.policy.SMTP  # CRLF line ends, RFC 5322 headers: the bytes SMTP sends
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+@dataclass
+class Outgoing:
+    """One outbox row, rendered: what a channel needs to send it."""
+
+    key: str
+    event: str
+    recipient: str  # an email address, or ``*`` for a webhook post
+    partnership_id: str | None
+    created_at: datetime
+    rendered: Rendered
+    payload: dict[str, Any]
+    sender: str = "isp-lifecycle@localhost"
+    _email: EmailMessage | None = field(default=None, repr=False)
+    _bytes: bytes | None = field(default=None, repr=False)
+
+    @property
+    def message_id(self) -> str:
+        return message_id(self.key)
+
+    def email(self) -> EmailMessage:
+        if self._email is None:
+            self._email = build_email(self)
+        return self._email
+
+
+    def as_bytes(self) -> bytes:
+        """The message as sent and as filed: built and flattened once."""
+        if self._bytes is None:
+            self._bytes = self.email().as_bytes(policy=POLICY)
+        return self._bytes
+
+
+def message_id(key: str) -> str:
+    """The Message-ID of a row: the same key always gives the same id, so the one possible
+    duplicate (a crash between acceptance and the mark) is recognisable as one."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()}@isp-lifecycle>"
+
+
+def build_email(out: Outgoing) -> EmailMessage:
+    """An RFC 5322 message, text and HTML alternatives; its bytes depend only on the row."""
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = out.sender
+    msg["To"] = out.recipient
+    msg["Subject"] = out.rendered.subject
+    msg["Date"] = format_datetime(out.created_at.replace(tzinfo=None), usegmt=False).replace("-0000", "+0000")
+    msg["Message-ID"] = out.message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-ISP-Event"] = out.event
+    if out.partnership_id:
+        msg["X-ISP-Partnership"] = out.partnership_id
+    msg.set_content(out.rendered.text)
+    msg.add_alternative(out.rendered.html, subtype="html")
+    msg.set_boundary(f"=_isp_{hashlib.sha256(out.key.encode('utf-8')).hexdigest()[:32]}")
+    return msg
+
+
+# ------------------------------------------------------------------ outbox folder
+
+class OutboxChannel:
+    """One ``.eml`` file per message, named after its Message-ID: sending the same message
+    again replaces the file, so the outbox never holds a message twice. Written to a temporary
+    name, flushed to disk, then renamed: a reader never sees half a message."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path | str | None = None) -> None:
+        if folder is None:
+            from isp_lifecycle.store import isp_home
+
+            folder = os.environ.get("ISP_OUTBOX_DIR") or isp_home() / "outbox"
+        self.folder = Path(folder).expanduser()
+        self._made = False
+
+    def path_for(self, out: Outgoing) -> Path:
+        digest = hashlib.sha256(out.key.encode("utf-8")).hexdigest()
+        return self.folder / f"{out.created_at:%Y%m%dT%H%M%S}-{out.event}-{digest[:20]}.eml"
+
+    def send(self, out: Outgoing) -> None:
+        try:
+            if not self._made:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._made = True
+            target = self.path_for(out)
+            temporary = target.with_suffix(".tmp")
+            with open(temporary, "wb") as handle:
+                handle.write(out.as_bytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise DeliveryFailed(f"cannot write to the outbox {self.folder}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        pass
+
+
+# ------------------------------------------------------------------ SMTP
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings:
+        from isp_lifecycle.errors import UsageError
+
+        port = os.environ.get("ISP_SMTP_PORT") or "25"
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"ISP_SMTP_PORT must be a port number, not {port!r}")
+        starttls = os.environ.get("ISP_SMTP_STARTTLS") or "0"
+        if starttls not in ("0", "1"):
+            raise UsageError(f"ISP_SMTP_STARTTLS must be 0 or 1, not {starttls!r}")
+        return cls(
+            host=os.environ.get("ISP_SMTP_HOST") or "localhost",
+            port=int(port),
+            starttls=starttls == "1",
+            user=os.environ.get("ISP_SMTP_USER") or None,
+            password=os.environ.get("ISP_SMTP_PASSWORD") or None,
+        )
+
+
+class SmtpChannel:
+    """Sends through one SMTP connection, opened on the first message and reused."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings | None = None) -> None:
+        self.settings = settings or SmtpSettings.from_env()
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            if s.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if s.user:
+                client.login(s.user, s.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def send(self, out: Outgoing) -> None:
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        for attempt in (1, 2):  # a reused connection the server dropped gets one fresh try
+            try:
+                if self._client is None:
+                    self._client = self._connect()
+                self._client.sendmail(out.sender, [out.recipient], out.as_bytes())
+                return
+            except smtplib.SMTPServerDisconnected as exc:
+                self._drop()
+                if attempt == 2:
+                    raise DeliveryFailed(f"SMTP server {where} disconnected: {exc}") from None
+            except smtplib.SMTPAuthenticationError as exc:
+                self._drop()
+                raise DeliveryFailed(f"SMTP server {where} refused the credentials of ISP_SMTP_USER "
+                                     f"({exc.smtp_code})") from None
+            except smtplib.SMTPNotSupportedError as exc:
+                self._drop()
+                raise DeliveryFailed(f"SMTP server {where} does not support what the settings ask ({exc}); "
+                                     "check ISP_SMTP_STARTTLS and ISP_SMTP_USER") from None
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                raise DeliveryFailed(f"SMTP server {where} refused {out.recipient}: {code} {_text(reply)}",
+                                     permanent=500 <= code < 600) from None
+            except smtplib.SMTPResponseException as exc:
+                self._reset()
+                raise DeliveryFailed(f"SMTP server {where} answered {exc.smtp_code} {_text(exc.smtp_error)}",
+                                     permanent=500 <= exc.smtp_code < 600) from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                raise DeliveryFailed(f"cannot reach SMTP server {where}: {exc}") from None
+
+    def _reset(self) -> None:
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            finally:
+                self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+# ------------------------------------------------------------------ webhooks
+
+WEBHOOK_FORMATS = ("json", "slack", "teams")
+
+
+def webhook_body(out: Outgoing, fmt: str) -> dict[str, Any]:
+    """The JSON posted: ``slack`` (incoming webhook: ``text`` in mrkdwn), ``teams`` (an
+    Adaptive Card message, what Teams workflows' "post to a channel" webhook takes), or
+    ``json``: the message as a plain object."""
+    r = out.rendered
+    if fmt == "slack":
+        return {"text": f"*{r.subject}*\n{r.text}"}
+    if fmt == "teams":
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": [
+                {"type": "TextBlock", "text": r.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
+                {"type": "TextBlock", "text": r.text, "wrap": True},
+            ],
+        }
+        return {"type": "message",
+                "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+    return {
+        "id": out.message_id,
+        "event": out.event,
+        "partnership": out.partnership_id,
+        "subject": r.subject,
+        "text": r.text,
+        "html": r.html,
+        "recipients": [p["email"] for p in out.payload.get("recipients", [])],
+        "payload": {k: v for k, v in out.payload.items() if k not in ("recipient", "recipients")},
+        "queued_at": out.created_at.isoformat() + "Z",
+    }
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, url: str | None = None, fmt: str | None = None, *, timeout: float = 10.0) -> None:
+        from isp_lifecycle.errors import UsageError
+
+        self.url = url if url is not None else os.environ.get("ISP_WEBHOOK_URL") or None
+        self.format = (fmt or os.environ.get("ISP_WEBHOOK_FORMAT") or "json").lower()
+        if self.format not in WEBHOOK_FORMATS:
+            raise UsageError(f"ISP_WEBHOOK_FORMAT must be one of {', '.join(WEBHOOK_FORMATS)}, not {self.format!r}")
+        self.timeout = timeout
+        self._client = None
+
+    def send(self, out: Outgoing) -> None:
+        import httpx
+
+        if not self.url:
+            raise DeliveryFailed("ISP_WEBHOOK_URL is not set: the webhook channel has nowhere to post")
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout)
+        headers = {"Idempotency-Key": out.message_id.strip("<>"), "X-ISP-Event": out.event}
+        try:
+            answer = self._client.post(self.url, json=webhook_body(out, self.format), headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"cannot post to the webhook: {type(exc).__name__}: {exc}") from None
+        if answer.is_success:
+            return
+        code = answer.status_code
+        raise DeliveryFailed(f"the webhook answered {code} {answer.reason_phrase}",
+                             permanent=400 <= code < 500 and code not in (408, 425, 429))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
