@@ -71,7 +71,7 @@ def _tally(session, review: Review | None, keep: bool = False):
         for principle in {f["principle"] for f in v["findings"] if f["severity"] == "blocking"}:
             t["principles"][principle] += 1
         t["by_alert"].update(a["alert"] for a in row.alerts)
-        if keep and (not v["passed"] or row.alerts):
+        if keep:  # every reviewed partnership is named; those with nothing to do say "ready"
             if len(t["listed"]) < MAX_LISTED:
                 t["listed"].append((row.partnership_id, row.name, row.stage, row.days_in_stage, v, row.alerts))
             else:
@@ -147,7 +147,7 @@ def render(store: Store, *, as_of: date | None = None, mission: str | None = Non
         f"<td class='n'>{before['by_alert'][a] if before else '–'}</td>"
         f"<td>{_delta(now['by_alert'][a], before['by_alert'][a] if before else None)}</td></tr>" for a in ALERTS)
     listed = "".join(_partnership(*item) for item in now["listed"]) or '<p class="muted">Every partnership is ready and without alerts.</p>'
-    more = (f'<p class="muted">… and {now["unlisted"]} more partnerships with findings or alerts '
+    more = (f'<p class="muted">… and {now["unlisted"]} more partnerships '
             "(see <code>isp review --format json</code>).</p>" if now["unlisted"] else "")
     since = f"compared with the review of {previous.as_of.isoformat()}" if previous else "the first review on record"
     html = f"""<!doctype html>
