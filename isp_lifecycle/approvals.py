@@ -36,17 +36,6 @@ class Opened:
                 "verdict": self.verdict}
 
 
-def remind_days() -> int:
-    raw = os.environ.get("ISP_REMIND_DAYS", "7")
-    try:
-        days = int(raw)
-        if days < 1:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"ISP_REMIND_DAYS must be a whole number of days (1 or more), not {raw!r}") from None
-    return days
-
-
 def _row(store: Store, partnership_id: str) -> PartnershipRow:
     with store.sessions() as session:
         row = session.get(PartnershipRow, partnership_id)
@@ -169,7 +158,7 @@ def remind_and_escalate(store: Store, now: datetime | None = None, clock=service
     """Queue a reminder for requests undecided after ``ISP_REMIND_DAYS`` and an escalation after
     twice that. Each is queued once per request: the outbox key makes a repeat a no-op."""
     now = now or clock()
-    days = remind_days()
+    days = lifecycle.remind_days()
     sent: dict[str, list[int]] = {"reminded": [], "escalated": []}
     for item in pending(store, now):
         age = now - datetime.fromisoformat(item["requested_at"])

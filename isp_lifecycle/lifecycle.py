@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from .errors import RefusedOperation
+import os
+
+from .errors import RefusedOperation, UsageError
 
 STAGES: tuple[str, ...] = ("convene", "commit", "implement", "review", "closed")
 GATES: tuple[str, ...] = ("convene", "commit", "implement", "review")
@@ -51,3 +53,16 @@ def check_move(source: str, target: str) -> None:
         allowed = sorted(t for s, t in MOVES if s == source)
         hint = f"; from {source} a partnership may move to {', '.join(allowed)}" if allowed else f"; {source} is final"
         raise RefusedOperation(f"the move {source} → {target} is not allowed{hint}")
+
+
+def remind_days() -> int:
+    """``ISP_REMIND_DAYS`` (default 7): an undecided approval older than this is reminded and flagged
+    ``approval-pending``; after twice that it is escalated."""
+    raw = os.environ.get("ISP_REMIND_DAYS", "7")
+    try:
+        days = int(raw)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise UsageError(f"ISP_REMIND_DAYS must be a whole number of days (0 or more), not {raw!r}")
+    return days

@@ -42,7 +42,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import outbox
+from . import lifecycle, outbox
 from .document import validate
 from .errors import UsageError
 from .facts import _happened
@@ -75,18 +75,6 @@ def _utcnow() -> datetime:
     from .services import utcnow
 
     return utcnow()
-
-
-def remind_days() -> int:
-    """``ISP_REMIND_DAYS`` (default 7): an undecided approval older than this is ``approval-pending``."""
-    raw = os.environ.get("ISP_REMIND_DAYS", "7")
-    try:
-        days = int(raw)
-    except ValueError:
-        days = -1
-    if days < 0:
-        raise UsageError(f"ISP_REMIND_DAYS must be a whole number of days (0 or more), not {raw!r}")
-    return days
 
 
 def worker_identity() -> str:
@@ -321,7 +309,7 @@ def review_chunk(
     from . import services
 
     checker = checker or default_checker()
-    remind = remind_days()
+    remind = lifecycle.remind_days()
     key = audit.load_key()
     with store.sessions.begin() as session:
         review = session.get(Review, review_id)

@@ -56,7 +56,7 @@ class _Progress:
 
 
 def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
-    from .. import review
+    from .. import lifecycle, review
 
     return review.run_review(store, as_of, mission, chunk_size=chunk_size, progress=progress)
 
@@ -67,7 +67,7 @@ def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress
     _prefect.configure()
     from flows import review as review_flow
 
-    from .. import review
+    from .. import lifecycle, review
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -118,9 +118,9 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
     complete it), 2 on bad usage or an unusable store.
     """
-    from .. import review
+    from .. import lifecycle, review
 
-    review.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
+    lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with _store() as store:
         run = _run_bare if no_prefect else _run_flow
         progress = _Progress()

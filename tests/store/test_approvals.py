@@ -132,8 +132,10 @@ def test_a_decided_request_is_neither_reminded_nor_escalated(store):
 
 
 def test_a_bad_remind_period_is_a_clear_error(store, monkeypatch):
+    from isp_lifecycle.errors import UsageError
+
     monkeypatch.setenv("ISP_REMIND_DAYS", "a week")
-    with pytest.raises(approvals.UsageError, match="ISP_REMIND_DAYS"):
+    with pytest.raises(UsageError, match="ISP_REMIND_DAYS"):
         approvals.remind_and_escalate(store, T0)
 
 
