@@ -19,9 +19,9 @@ from .errors import UsageError
 from .lifecycle import STAGES
 from .review import ALERTS, _mission_key, _stream_results
 from .store import Store
-from .store.models import Review
+from .store.models import PartnershipRow, Review
 
-MAX_LISTED = 1000  # partnerships listed with their findings; the counts cover every one
+MAX_LISTED = 1000  # partnerships listed, by id, with their findings; the counts cover every one
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5b6b7c;--line:#dde3ea;--bg:#f6f8fa;--accent:#1f6feb;--bad:#c62828;--warn:#b26a00;--ok:#2e7d32}
@@ -71,7 +71,7 @@ def _tally(session, review: Review | None, keep: bool = False):
         for principle in {f["principle"] for f in v["findings"] if f["severity"] == "blocking"}:
             t["principles"][principle] += 1
         t["by_alert"].update(a["alert"] for a in row.alerts)
-        if keep:  # every reviewed partnership is named; those with nothing to do say "ready"
+        if keep:
             if len(t["listed"]) < MAX_LISTED:
                 t["listed"].append((row.partnership_id, row.name, row.stage, row.days_in_stage, v, row.alerts))
             else:
@@ -124,6 +124,8 @@ def _partnership(pid, name, stage, days, verdict, alerts) -> str:
             f"<li><b>{escape(f['rule'])}</b> [{escape(f['severity'])}, {escape(f['principle'])}] {escape(f['message'])}"
             f'<br><span class="fix">What to do: {escape(f["remediation"])}</span></li>' for f in verdict["findings"])
             + "</ul>")
+    if not alerts and not verdict["findings"]:
+        out.append('<p class="muted">Nothing to do: ready for its gate, no alert.</p>')
     out.append("</details>")
     return "".join(out)
 
@@ -133,6 +135,10 @@ def render(store: Store, *, as_of: date | None = None, mission: str | None = Non
         review, previous = _pick(session, as_of, mission)
         now = _tally(session, review, keep=True)
         before = _tally(session, previous)
+        closed_query = select(PartnershipRow.id, PartnershipRow.name).where(PartnershipRow.stage == "closed")
+        if mission:
+            closed_query = closed_query.where(PartnershipRow.mission == mission)
+        closed = session.execute(closed_query.order_by(PartnershipRow.id).limit(MAX_LISTED)).all()
     scope = escape(mission or "every mission")
     prev = (lambda key: before[key]) if before else (lambda key: None)
     cards = [("partnerships reviewed", now["reviewed"], prev("reviewed"), False),
@@ -140,13 +146,16 @@ def render(store: Store, *, as_of: date | None = None, mission: str | None = Non
              ("health alerts", now["alerts"], prev("alerts"), True),
              ("ready to move on", now["reviewed"] - now["blocked"],
               before and before["reviewed"] - before["blocked"], False)]
+    now["stages"]["closed"] = len(closed)  # not reviewed; shown so the portfolio is whole
     stage_items = [(s, now["stages"][s]) for s in STAGES if now["stages"][s]]
+    closed_line = ('<p class="muted">Closed (not reviewed): '
+                   + ", ".join(f"{escape(name)} ({escape(pid)})" for pid, name in closed) + "</p>") if closed else ""
     principle_items = now["principles"].most_common(10)
     trend_rows = "".join(
         f"<tr><td>{escape(a)}</td><td class='n'>{now['by_alert'][a]}</td>"
         f"<td class='n'>{before['by_alert'][a] if before else '–'}</td>"
         f"<td>{_delta(now['by_alert'][a], before['by_alert'][a] if before else None)}</td></tr>" for a in ALERTS)
-    listed = "".join(_partnership(*item) for item in now["listed"]) or '<p class="muted">Every partnership is ready and without alerts.</p>'
+    listed = "".join(_partnership(*item) for item in now["listed"]) or '<p class="muted">No partnership was reviewed.</p>'
     more = (f'<p class="muted">… and {now["unlisted"]} more partnerships '
             "(see <code>isp review --format json</code>).</p>" if now["unlisted"] else "")
     since = f"compared with the review of {previous.as_of.isoformat()}" if previous else "the first review on record"
@@ -161,7 +170,7 @@ def render(store: Store, *, as_of: date | None = None, mission: str | None = Non
 <section><h2>At a glance</h2><div class="cards">{"".join(
         f'<div class="card"><b>{n}</b>{escape(label)}<br>{_delta(n, b, bad)}</div>' for label, n, b, bad in cards)}</div></section>
 <div class="grid">
-<section><h2>Portfolio by stage</h2>{_bars(stage_items, "#1f6feb", 500)}</section>
+<section><h2>Portfolio by stage</h2>{_bars(stage_items, "#1f6feb", 500)}{closed_line}</section>
 <section><h2>Principles most often failing</h2><p class="muted">Partnerships with a blocking finding, by handbook principle.</p>{_bars(principle_items, "#c62828", 500)}</section>
 </div>
 <section><h2>Health alerts, against the last review</h2><table><thead><tr><th>alert</th><th>now</th><th>last review</th><th>trend</th></tr></thead><tbody>{trend_rows}</tbody></table></section>

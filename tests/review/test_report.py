@@ -56,6 +56,8 @@ def test_the_report_shows_stages_failing_principles_the_trend_and_what_to_do(two
     assert "Principles most often failing" in html and ">convene-stakeholders<" in html
     assert "▲ 1 since last review" in html  # one more partnership reviewed than on 2027-08-01
     assert "What to do: " in html and "ke-water-kisumu" in html
+    assert "gh-healthy" in html and "Nothing to do: ready for its gate, no alert." in html
+    assert "Closed (not reviewed): " in html and "(gh-closed)" in html
     assert "<script>alert(1)</script>" not in html and "Tamale &lt;script&gt;" in html
 
 
