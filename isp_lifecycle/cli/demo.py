@@ -37,8 +37,8 @@ def _portfolio(folder: Path) -> list[Path]:
                             "initiatives[0].milestones[1].due": "2026-08-31"},
         "yendi-midwives": {"name": "Yendi Midwifery Training Partnership", "stage": "review",
                            "started": "2024-05-06", "stage_entered": "2026-10-01", "reviews[0].date": "2025-09-15"},
-        "savelugu-roads": {"name": "Savelugu Feeder Roads Partnership", "stage": "review",
-                           "started": "2023-02-01", "stage_entered": "2026-11-02"},
+        "savelugu-roads": {"name": "Savelugu Feeder Roads Partnership", "stage": "closed",
+                           "started": "2023-02-01", "stage_entered": "2026-02-01"},
     }
     yaml = YAML()
     yaml.width = 120
