@@ -72,7 +72,7 @@ def ensure_advance_deployment():
 
 def execute(flow_run) -> tuple[str, object]:
     """Run a flow run in this process until it finishes or suspends."""
-    from prefect.exceptions import Pause
+    from prefect.exceptions import Abort, Pause
     from prefect.flow_engine import run_flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -86,6 +86,8 @@ def execute(flow_run) -> tuple[str, object]:
                              return_type="state")
     except Pause:
         return "suspended", None
+    except Abort:  # another process (a running `isp serve`) took the run first
+        return "taken", None
     if state is not None and state.is_completed():
         return "completed", state.result()
     return (state.type.value.lower() if state is not None else "unknown"), state
