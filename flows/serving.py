@@ -97,4 +97,10 @@ def serve_forever(port: int = 4200) -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+    if proc is not None:
+        # Prefect's background workers would keep retrying the server just stopped, and hold
+        # the interpreter's exit for minutes: everything is flushed and stopped, so leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

@@ -47,6 +47,6 @@ def test_serve_starts_a_local_server_whose_scheduler_fires_and_which_resumes_app
                 "print(json.dumps(sorted(names)))\n")
         assert wait_for(lambda: "deliver-notifications" in ws.python(code).stdout, 120)
     finally:
-        serve.terminate()
-        serve.wait(timeout=60)
+        serve.terminate()  # SIGTERM, as a service manager stops it
+        serve.wait(timeout=120)
     assert not server_json.exists()
