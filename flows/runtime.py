@@ -12,6 +12,7 @@ import json
 import os
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -70,18 +71,25 @@ def ensure_advance_deployment():
     return advance_partnership.to_deployment(name=DEPLOYMENT_NAME, paused=False).apply()
 
 
+@contextmanager
+def without_heartbeat():
+    """For runs a command executes and waits for: Prefect's heartbeat thread only adds ~1 s
+    of waiting at exit, and no environment value turns it off."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def execute(flow_run) -> tuple[str, object]:
     """Run a flow run in this process until it finishes or suspends."""
     from prefect.exceptions import Abort, Pause
     from prefect.flow_engine import run_flow
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from .advance import advance_partnership
 
-    # A run executed by a command lasts a second or two; its heartbeat thread only adds ~1 s
-    # of waiting at exit (there is no environment value that turns it off).
     try:
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with without_heartbeat():
             state = run_flow(advance_partnership, flow_run=flow_run, parameters=flow_run.parameters,
                              return_type="state")
     except Pause:

@@ -56,25 +56,22 @@ class _Progress:
 
 
 def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
-    from .. import lifecycle, review
+    from .. import review
 
     return review.run_review(store, as_of, mission, chunk_size=chunk_size, progress=progress)
 
 
 def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
-    from flows import _prefect
+    from flows import runtime
 
-    _prefect.configure()
+    runtime.connect()  # PREFECT_API_URL, else the server of a running `isp serve`, else embedded
     from flows import review as review_flow
 
-    from .. import lifecycle, review
-
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from .. import review
 
     review_flow.chunk_listeners.append(progress)
     try:
-        # this process waits for the run anyway: no heartbeat thread (it costs ~1 s at the end)
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with runtime.without_heartbeat():
             review_flow.portfolio_review(as_of=as_of, mission=mission, chunk_size=chunk_size)
     except Exception as exc:  # the store says how far it got; Prefect's own failure goes to stderr
         click.echo(f"isp review: the review flow failed: {type(exc).__name__}: {exc}", err=True)
