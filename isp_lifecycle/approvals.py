@@ -168,12 +168,12 @@ def remind_and_escalate(store: Store, now: datetime | None = None, clock=service
             kind = "reminded"
         else:
             continue
-        if _nudge(store, item["request"], kind, now):
+        if _nudge(store, item["request"], item["partnership"], kind, now):
             sent[kind].append(item["request"])
     return sent
 
 
-def _nudge(store: Store, request_id: int, kind: str, now: datetime) -> bool:
+def _nudge(store: Store, request_id: int, partnership_id: str, kind: str, now: datetime) -> bool:
     """Queue the reminder (director and delegates) or escalation (and the leaders) of one
     request, once. Returns whether anything new was queued."""
     from .store.models import Notification
@@ -207,11 +207,7 @@ def _nudge(store: Store, request_id: int, kind: str, now: datetime) -> bool:
                  {"request": request_id, "days_waiting": payload["days_waiting"]})
         return True
 
-    return services._run(store, event, _request_partnership(store, request_id), "isp-lifecycle", lambda: now, work)
-
-
-def _request_partnership(store: Store, request_id: int) -> str:
-    return request(store, request_id).partnership_id
+    return services._run(store, event, partnership_id, "isp-lifecycle", lambda: now, work)
 
 
 def apply_decided(store: Store, clock=services.utcnow) -> list[dict[str, Any]]:
