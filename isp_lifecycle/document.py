@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ DOCUMENT = "(document)"
 # --------------------------------------------------------------------------- YAML
 
 _yaml = None
+# A ruamel YAML object keeps per-load state on itself: one load at a time.
+_yaml_lock = threading.Lock()
 
 
 def _yaml_loader():
@@ -78,10 +81,25 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
             raise InvalidDocument([Problem(DOCUMENT, str(exc))]) from None
     from ruamel.yaml.error import YAMLError
 
-    try:
-        return _yaml_loader().load(text)
-    except (YAMLError, ValueError) as exc:
-        raise InvalidDocument([_syntax_problem(exc)]) from None
+    loader = _yaml_loader()
+    with _yaml_lock:
+        # ruamel remembers a document's %YAML directive on the loader, so it would read
+        # every later document as that version too: reset it on both sides of each load.
+        loader.version = (1, 2)
+        try:
+            data = loader.load(text)
+        except (YAMLError, ValueError) as exc:
+            raise InvalidDocument([_syntax_problem(exc)]) from None
+        finally:
+            declared, loader.version = loader.version, (1, 2)
+    if tuple(declared) != (1, 2):
+        version = ".".join(map(str, declared))
+        raise InvalidDocument([Problem(
+            DOCUMENT,
+            f"the document declares %YAML {version}, but isp/v1 documents are read as YAML 1.2 "
+            "(where yes/no/NO are text): remove the %YAML line or make it %YAML 1.2",
+        )])
+    return data
 
 
 # ------------------------------------------------------------------ error paths

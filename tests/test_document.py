@@ -36,6 +36,16 @@ def test_yaml_1_2_reads_no_as_norway_and_yes_as_text():
     assert doc.local_context == "yes"
 
 
+def test_a_document_declaring_yaml_1_1_is_refused_and_does_not_change_how_later_ones_are_read():
+    old = "%YAML 1.1\n---\n" + MINIMAL.replace("country: KE", "country: NO")
+    assert problems(old) == [
+        "(document): the document declares %YAML 1.1, but isp/v1 documents are read as YAML 1.2 "
+        "(where yes/no/NO are text): remove the %YAML line or make it %YAML 1.2"
+    ]
+    assert loads(MINIMAL.replace("country: KE", "country: NO")).country == "NO"
+    assert loads("%YAML 1.2\n---\n" + MINIMAL.replace("country: KE", "country: NO")).country == "NO"
+
+
 def test_an_explicit_null_is_the_same_as_leaving_the_field_out():
     doc = loads(MINIMAL + "stage_entered: null\npartners:\n  - {id: ab, name: A, sector: public, local: ~}\n")
     assert doc.stage_entered is None
