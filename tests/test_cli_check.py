@@ -141,3 +141,46 @@ def test_the_check_path_imports_neither_prefect_nor_sqlalchemy():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_check_path_does_not_load_importlib_metadata_for_pydantic_plugins():
+    # pydantic's plugin lookup would import importlib.metadata (some 40 modules) at the first model build
+    script = ("import sys\nfrom isp_lifecycle.cli import main\n"
+              f"code = main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
+              "print(sorted(m for m in sys.modules if m.startswith(('importlib.metadata', 'importlib.resources'))))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_pydantic_keeps_its_own_plugin_loader_once_it_has_loaded_it():
+    script = ("import pydantic.plugin._loader as real\n"
+              "from isp_lifecycle._startup import without_pydantic_plugins\n"
+              "import sys\n"
+              "print(without_pydantic_plugins(), sys.modules['pydantic.plugin._loader'] is real)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_the_installed_command_writes_every_verdict_through_a_pipe_before_it_exits(tmp_path):
+    # isp check ends with os._exit once its output is flushed: nothing may be lost on the way
+    files = [GH, KE] * 40
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    out = subprocess.run([ISP, "check", "--as-of", "2026-11-27", "--format", "json", *files],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 1, out.stderr
+    verdicts = json_lines(out.stdout.decode())
+    assert [v["partnership"] for v in verdicts] == ["gh-mnh-north", "ke-water-kisumu"] * 40
+    text = subprocess.run([ISP, "rules", "list"], stdout=subprocess.PIPE, env=env, cwd=ROOT, timeout=60)
+    assert text.returncode == 0 and text.stdout.decode().count("ISP") >= 34
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_from_isp_check(tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.Popen([ISP, "check", "--as-of", "2026-11-27", *([GH] * 200)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) != 0
+    assert "Traceback" not in err and "Exception ignored" not in err

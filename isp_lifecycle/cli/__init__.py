@@ -5,7 +5,9 @@ Exit codes are mapped from the error hierarchy (``isp_lifecycle.errors``) here, 
 0 done, 1 a gate failed or an operation was refused, 2 bad input or bad usage.
 """
 
+import gc
 import importlib
+import os
 import sys
 
 import click
@@ -41,7 +43,24 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
+        return getattr(_import_quietly(module), attr)
+
+
+def _import_quietly(module: str):
+    """Import a command's module with the cyclic garbage collector paused, then freeze what it built.
+
+    Importing pydantic and building the document models allocates many long-lived objects;
+    the collector would otherwise scan them again and again (about 12 ms of ``isp check``'s
+    start-up). Frozen objects are never scanned; anything allocated later is collected as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module(module)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _version() -> str:
@@ -90,5 +109,19 @@ def main(argv=None) -> int:
     return rv if isinstance(rv, int) else 0
 
 
+# Commands that hold no resources needing clean-up at exit (no store, no Prefect, no
+# atexit handlers of their own): once their output is flushed, the process ends at once
+# instead of tearing down every module (about 25 ms of ``isp check``'s 130).
+FAST_EXIT = frozenset({"check", "rules"})
+
+
 def run() -> None:
-    sys.exit(main())
+    status = main()
+    if len(sys.argv) > 1 and sys.argv[1] in FAST_EXIT:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            status = status or 1
+        os._exit(status)
+    sys.exit(status)
