@@ -10,7 +10,10 @@ from datetime import date, datetime, timezone
 
 import click
 
-from ..facts import GATES
+from .._startup import without_pydantic_plugins
+
+without_pydantic_plugins()
+from ..facts import GATES  # noqa: E402  (builds the document models)
 
 _COLOUR = {"blocking": "red", "advisory": "yellow"}
 
