@@ -7,7 +7,6 @@ together in one ``InvalidDocument`` whose ``problems`` name each field by path.
 
 from __future__ import annotations
 
-import difflib
 import json
 import threading
 from datetime import date
@@ -148,6 +147,8 @@ def _message(error: dict[str, Any], model: type) -> str:
         return "is required"
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, tuple(error["loc"]))
+        import difflib  # only for an unknown key's "did you mean"
+
         close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown field{hint}"

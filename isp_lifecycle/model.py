@@ -83,6 +83,12 @@ def _country(value: str) -> str:
     return value
 
 
+def _empty() -> list[Any]:
+    # A Python function, not ``list``: pydantic inspects each default factory's signature,
+    # and for a builtin that means parsing its text signature (about 3 ms over 18 fields).
+    return []
+
+
 Date = Annotated[date, BeforeValidator(_parse_date)]
 Text = str  # optional free text; a blank one counts as missing for the rules
 RequiredText = Annotated[str, AfterValidator(_non_blank)]
@@ -126,7 +132,7 @@ class Leader(_Model):
     name: RequiredText
     email: Email
     partner: Slug | None = None
-    sectors: list[Sector] = Field(default_factory=list)
+    sectors: list[Sector] = Field(default_factory=_empty)
 
 
 class Resource(_Model):
@@ -139,7 +145,7 @@ class Resource(_Model):
 class Commitment(_Model):
     signed: Date | None = None
     until: Date | None = None
-    resources: list[Resource] = Field(default_factory=list)
+    resources: list[Resource] = Field(default_factory=_empty)
 
 
 class Partner(_Model):
@@ -151,9 +157,9 @@ class Partner(_Model):
     capacity_plan: Text | None = None
     decision_authority: bool = False
     motives: Text | None = None
-    goals: list[str] = Field(default_factory=list)
-    responsibilities: list[Tag] = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
+    goals: list[str] = Field(default_factory=_empty)
+    responsibilities: list[Tag] = Field(default_factory=_empty)
+    contacts: list[Contact] = Field(default_factory=_empty)
     commitment: Commitment | None = None
 
 
@@ -192,7 +198,7 @@ class Initiative(_Model):
     name: RequiredText
     lead: Slug
     partners: list[Slug]
-    milestones: list[Milestone] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=_empty)
 
 
 class Dissemination(_Model):
@@ -202,16 +208,16 @@ class Dissemination(_Model):
 
 
 class Outcomes(_Model):
-    public: list[str] = Field(default_factory=list)
-    private: list[str] = Field(default_factory=list)
-    civil_society: list[str] = Field(default_factory=list)
+    public: list[str] = Field(default_factory=_empty)
+    private: list[str] = Field(default_factory=_empty)
+    civil_society: list[str] = Field(default_factory=_empty)
 
 
 class Review(_Model):
     date: Date
     outcomes: Outcomes | None = None
-    lessons: list[str] = Field(default_factory=list)
-    assumptions_challenged: list[str] = Field(default_factory=list)
+    lessons: list[str] = Field(default_factory=_empty)
+    assumptions_challenged: list[str] = Field(default_factory=_empty)
     goals_adapted: bool = False
     new_partners_considered: bool = False
 
@@ -234,15 +240,15 @@ class Partnership(_Model):
     issue: Issue | None = None
     local_context: Text | None = None
     mission_director: Person | None = None
-    delegates: list[Person] = Field(default_factory=list)
-    leaders: list[Leader] = Field(default_factory=list)
-    partners: list[Partner] = Field(default_factory=list)
+    delegates: list[Person] = Field(default_factory=_empty)
+    leaders: list[Leader] = Field(default_factory=_empty)
+    partners: list[Partner] = Field(default_factory=_empty)
     governance: Governance | None = None
     vision: Vision | None = None
-    initiatives: list[Initiative] = Field(default_factory=list)
-    dissemination: list[Dissemination] = Field(default_factory=list)
-    reviews: list[Review] = Field(default_factory=list)
-    trainings: list[Training] = Field(default_factory=list)
+    initiatives: list[Initiative] = Field(default_factory=_empty)
+    dissemination: list[Dissemination] = Field(default_factory=_empty)
+    reviews: list[Review] = Field(default_factory=_empty)
+    trainings: list[Training] = Field(default_factory=_empty)
 
     @property
     def entered(self) -> date:

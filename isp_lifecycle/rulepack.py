@@ -166,9 +166,12 @@ def check_condition(expr: Any, where: str) -> None:
 # ------------------------------------------------------------------ loading
 
 def default_root() -> Path:
-    from importlib.resources import files
+    # The rule files are installed as plain files beside this package's rules/__init__.py
+    # (never zipped), so the package's directory is enough; importlib.resources would cost
+    # `isp check` a dozen more modules at start-up.
+    from . import rules
 
-    return Path(str(files("isp_lifecycle.rules")))
+    return Path(rules.__file__).parent
 
 
 def rule_files(root: Path) -> list[Path]:
