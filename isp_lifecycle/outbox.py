@@ -116,6 +116,21 @@ def idempotency_key(event: str, subject: str, recipient: str, channel: str) -> s
     return f"{event}:{subject}:{recipient}:{channel}"
 
 
+@dataclass(frozen=True)
+class Message:
+    """One event to queue: what happened (``event``), to what (``subject``: ``evaluation-12``,
+    ``request-3``, …), about which partnership, for whom, with what the templates show."""
+
+    event: str
+    subject: str
+    partnership_id: str | None
+    recipients: list[Recipient | str]
+    payload: dict[str, Any]
+
+
+KEY_BATCH = 500  # idempotency keys per lookup: far below every database's parameter limit
+
+
 def queue(
     session,
     *,
@@ -128,39 +143,61 @@ def queue(
     channels: list[str] | None = None,
 ) -> int:
     """Add the outbox rows of one event to ``session`` (the caller's transaction); return how
-    many were new. ``subject`` names the occurrence (``evaluation-12``, ``request-3``, …):
-    the same event about the same subject is queued once per recipient and channel."""
-    from sqlalchemy import select
+    many were new. The same event about the same subject is queued once per recipient and channel."""
+    return queue_many(session, [Message(event, subject, partnership_id, recipients, payload)],
+                      now=now, channels=channels)
+
+
+def queue_many(session, messages: list[Message], *, now: datetime, channels: list[str] | None = None) -> int:
+    """Queue many events in ``session`` at once; return how many rows were new.
+
+    Rows are built for every message first, then the keys already queued are read in one
+    query per ``KEY_BATCH`` keys and the new rows written in one insert: a review's chunk
+    costs a handful of statements, not two per message."""
+    from sqlalchemy import insert, select
 
     from .store.models import Notification, PartnershipRow
 
-    if event not in RULES:
-        raise UsageError(f"unknown notification event {event!r}: one of {', '.join(EVENTS)}")
+    for message in messages:
+        if message.event not in RULES:
+            raise UsageError(f"unknown notification event {message.event!r}: one of {', '.join(EVENTS)}")
     channels = configured_channels() if channels is None else channels
-    people: dict[str, Recipient] = {}
-    for r in recipients:
-        person = r if isinstance(r, Recipient) else Recipient(r)
-        people.setdefault(person.email.lower(), person)
-    body = dict(payload)
-    if partnership_id is not None and "partnership_name" not in body:
-        row = session.get(PartnershipRow, partnership_id)
-        body["partnership_name"] = row.name if row is not None else partnership_id
-    rows = []
-    for channel in channels:
-        if channel in EMAIL_CHANNELS:
-            rows += [(email, channel, {**body, "recipient": p.as_json()}) for email, p in people.items()]
-        else:
-            rows.append((EVERYONE, channel, {**body, "recipient": None,
-                                             "recipients": [p.as_json() for p in people.values()]}))
-    added = 0
-    for recipient, channel, row_payload in rows:
-        key = idempotency_key(event, subject, recipient, channel)
-        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)) is not None:
-            continue
-        session.add(Notification(
-            partnership_id=partnership_id, event=event, recipient=recipient, channel=channel,
-            idempotency_key=key, status="pending", attempts=0, next_attempt_at=now,
-            payload=row_payload, created_at=now,
-        ))
-        added += 1
-    return added
+    unnamed = sorted({m.partnership_id for m in messages
+                      if m.partnership_id is not None and "partnership_name" not in m.payload})
+    names: dict[str, str] = {}
+    for ids in _batches(unnamed):
+        names.update(session.execute(select(PartnershipRow.id, PartnershipRow.name).where(PartnershipRow.id.in_(ids))).all())
+
+    rows: dict[str, dict[str, Any]] = {}  # by idempotency key; the first message to claim a key wins
+    for message in messages:
+        people: dict[str, Recipient] = {}
+        for r in message.recipients:
+            person = r if isinstance(r, Recipient) else Recipient(r)
+            people.setdefault(person.email.lower(), person)
+        body = dict(message.payload)
+        if message.partnership_id is not None and "partnership_name" not in body:
+            body["partnership_name"] = names.get(message.partnership_id, message.partnership_id)
+        for channel in channels:
+            if channel in EMAIL_CHANNELS:
+                targets = [(email, {**body, "recipient": p.as_json()}) for email, p in people.items()]
+            else:
+                targets = [(EVERYONE, {**body, "recipient": None,
+                                       "recipients": [p.as_json() for p in people.values()]})]
+            for recipient, row_payload in targets:
+                key = idempotency_key(message.event, message.subject, recipient, channel)
+                rows.setdefault(key, {
+                    "partnership_id": message.partnership_id, "event": message.event, "recipient": recipient,
+                    "channel": channel, "idempotency_key": key, "status": "pending", "attempts": 0,
+                    "next_attempt_at": now, "payload": row_payload, "created_at": now,
+                })
+    for keys in _batches(list(rows)):
+        for key in session.scalars(select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))):
+            del rows[key]
+    if rows:
+        session.execute(insert(Notification), list(rows.values()))
+    return len(rows)
+
+
+def _batches(items: list[str]):
+    for start in range(0, len(items), KEY_BATCH):
+        yield items[start:start + KEY_BATCH]

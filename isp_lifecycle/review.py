@@ -368,10 +368,11 @@ def review_chunk(
             session.execute(update(StandingAlert), [{"id": sid, "cleared_at": as_of} for sid in cleared])
         if still:
             session.execute(update(StandingAlert), [{"id": sid, "last_seen": as_of} for sid in still])
-        for pid, recipients, payload in messages:
+        for pid, recipients, _ in messages:
             if not recipients:
                 log.warning("%s has new alerts but neither leaders nor a mission director to tell", pid)
-            tx.notify("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
+        tx.notify_many([outbox.Message("health-alert", f"review-{review_id}-{pid}", pid, recipients, payload)
+                        for pid, recipients, payload in messages])
         chunk.done_at, chunk.done_by = tx.now, worker_identity()
         outcome = ChunkOutcome(review_id, seq, len(results), sum(len(r["alerts"]) for r in results), len(new_standing))
     log.info("review %s chunk %d: %d partnerships, %d alerts (%d new)",
@@ -441,13 +442,17 @@ def _queue_digests(tx, review: Review) -> int:
     alerts (payload as ``docs/notifications.md`` describes it)."""
     directors = 0
     director, entries, missions = None, [], set()
+    digests: list[outbox.Message] = []
 
     def flush():
         if director is not None:
-            tx.notify("review-digest", f"review-{review.id}", None, [director], {
+            digests.append(outbox.Message("review-digest", f"review-{review.id}", None, [director], {
                 "mission": review.mission or ", ".join(sorted(missions)), "as_of": review.as_of.isoformat(),
                 "partnerships": entries,
-            })
+            }))
+        if len(digests) >= CHUNK_SIZE:  # queued a batch at a time: memory stays bounded
+            tx.notify_many(digests)
+            digests.clear()
 
     for row in _stream_results(tx.session, review.id, ReviewResult.director, ReviewResult.partnership_id):
         if row.director is None:
@@ -462,6 +467,7 @@ def _queue_digests(tx, review: Review) -> int:
                         "gate": row.verdict["gate"], "passed": row.verdict["passed"], "alerts": row.alerts})
         tx.session.expunge(row)
     flush()
+    tx.notify_many(digests)
     return directors
 
 

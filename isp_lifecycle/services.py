@@ -138,6 +138,10 @@ class _Tx:
         outbox.queue(self.session, event=event, subject=subject, partnership_id=partnership_id,
                      recipients=recipients, payload=payload, now=self.now)
 
+    def notify_many(self, messages: list[outbox.Message]) -> int:
+        """Queue many events in one go (``outbox.queue_many``); return how many rows were new."""
+        return outbox.queue_many(self.session, messages, now=self.now)
+
 
 def _run(store: Store, action: str, partnership_id: str, actor: str | None, clock: Clock, work: Callable[[_Tx], Any]):
     """Run ``work`` in one transaction; on a refusal, roll back and audit the refusal alone."""
