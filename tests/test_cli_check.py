@@ -184,3 +184,11 @@ def test_a_reader_that_stops_early_gets_no_traceback_from_isp_check(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) != 0
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_calling_the_cli_inside_another_process_leaves_its_garbage_collector_as_it_was():
+    script = ("import gc, sys\nfrom isp_lifecycle.cli import main\n"
+              f"main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
+              "print(gc.isenabled(), gc.get_freeze_count())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stdout.splitlines()[-1].split() == ["True", "0"], out.stderr

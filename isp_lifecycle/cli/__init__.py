@@ -46,21 +46,28 @@ class LazyGroup(click.Group):
         return getattr(_import_quietly(module), attr)
 
 
+# Set by ``run()``, the ``isp`` process's entry point (not by ``main()``, which tests call).
+_whole_process = False
+
+
 def _import_quietly(module: str):
-    """Import a command's module with the cyclic garbage collector paused, then freeze what it built.
+    """Import a command's module; in the ``isp`` process, with the cyclic garbage collector
+    paused, then frozen over what the import built.
 
     Importing pydantic and building the document models allocates many long-lived objects;
     the collector would otherwise scan them again and again (about 12 ms of ``isp check``'s
-    start-up). Frozen objects are never scanned; anything allocated later is collected as usual.
+    start-up). Frozen objects are never scanned; anything allocated later is collected as
+    usual. Only the command's own process does this: freezing inside a host process (a test
+    run calling ``main()`` many times) would also keep its garbage of the moment for good.
     """
-    enabled = gc.isenabled()
+    if not (_whole_process and gc.isenabled()):
+        return importlib.import_module(module)
     gc.disable()
     try:
         return importlib.import_module(module)
     finally:
         gc.freeze()
-        if enabled:
-            gc.enable()
+        gc.enable()
 
 
 def _version() -> str:
@@ -116,6 +123,8 @@ FAST_EXIT = frozenset({"check", "rules"})
 
 
 def run() -> None:
+    global _whole_process
+    _whole_process = True
     status = main()
     if len(sys.argv) > 1 and sys.argv[1] in FAST_EXIT:
         try:
