@@ -64,14 +64,13 @@ class Case:
 
 def load_cases(root: Path, pack) -> tuple[dict[str, Any], list[Case]]:
     """The base document and every case of every rule in the pack at ``root``."""
-    from .document import _yaml_loader
+    from .document import read_yaml
 
-    y = _yaml_loader()
-    base = y.load((root / "cases-base.yaml").read_text("utf-8"))
+    base = read_yaml((root / "cases-base.yaml").read_text("utf-8"))
     base_as_of = date.fromisoformat(base["as_of"])
     cases: list[Case] = []
     for path in sorted(root.glob("*/ISP*.cases.yaml")):
-        data = y.load(path.read_text("utf-8"))
+        data = read_yaml(path.read_text("utf-8"))
         rule = pack.by_id.get(data.get("rule"))
         if rule is None:
             raise RulePackError(f"{path.name}: names no rule of the pack: {data.get('rule')!r}")

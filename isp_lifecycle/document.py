@@ -80,6 +80,16 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
             raise InvalidDocument([Problem(DOCUMENT, str(exc))]) from None
     from ruamel.yaml.error import YAMLError
 
+    try:
+        return read_yaml(text)
+    except (YAMLError, ValueError) as exc:
+        raise InvalidDocument([_syntax_problem(exc)]) from None
+
+
+def read_yaml(text: str) -> Any:
+    """Read YAML 1.2 text with the shared loader (dates kept as text): every YAML reading of
+    the project goes through here. Malformed text raises ruamel's ``YAMLError``; a ``%YAML``
+    directive other than 1.2 raises ``InvalidDocument``."""
     loader = _yaml_loader()
     with _yaml_lock:
         # ruamel remembers a document's %YAML directive on the loader, so it would read
@@ -87,8 +97,6 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
         loader.version = (1, 2)
         try:
             data = loader.load(text)
-        except (YAMLError, ValueError) as exc:
-            raise InvalidDocument([_syntax_problem(exc)]) from None
         finally:
             declared, loader.version = loader.version, (1, 2)
     if tuple(declared) != (1, 2):

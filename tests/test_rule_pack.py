@@ -81,9 +81,9 @@ def _gates_md_rows():
 
 
 def _coverage():
-    from isp_lifecycle.document import _yaml_loader
+    from isp_lifecycle.document import read_yaml
 
-    return _yaml_loader().load((ROOT / "rules" / "coverage.yaml").read_text())["rows"]
+    return read_yaml((ROOT / "rules" / "coverage.yaml").read_text())["rows"]
 
 
 def test_the_coverage_table_maps_exactly_the_rows_of_gates_md():

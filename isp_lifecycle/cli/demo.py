@@ -18,14 +18,13 @@ BLOCKED = "ke-water-kisumu"
 
 def _portfolio(folder: Path) -> list[Path]:
     """The example partnerships plus generated ones at every stage, written as YAML files."""
-    from importlib.resources import files
-
     from ruamel.yaml import YAML
 
     from ..cases import apply
-    from ..document import _yaml_loader
+    from ..document import read_yaml
+    from ..rulepack import default_root
 
-    base = _yaml_loader().load(Path(str(files("isp_lifecycle.rules"))).joinpath("cases-base.yaml").read_text())
+    base = read_yaml((default_root() / "cases-base.yaml").read_text("utf-8"))
     base = base["document"]
     generated = {
         MOVER: {"name": "Tamale Maternal Health Partnership", "stage": "convene", "stage_entered": None},
