@@ -133,24 +133,27 @@ def test_the_installed_command_never_shows_a_traceback_for_user_mistakes(tmp_pat
         assert "Traceback" not in out.stderr
 
 
-def test_the_check_path_imports_neither_prefect_nor_sqlalchemy():
-    script = ("import sys\nfrom isp_lifecycle.cli import main\n"
-              f"code = main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
-              "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy', 'jinja2', 'alembic'))\n"
-              "print(heavy)\n")
+def after_a_check_in_a_fresh_python(expression: str) -> str:
+    """Run ``isp check`` through ``main()`` in a new interpreter; what ``expression`` prints after it."""
+    script = ("import gc, sys\nfrom isp_lifecycle.cli import main\n"
+              f"main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
+              f"print({expression})\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_the_check_path_imports_neither_prefect_nor_sqlalchemy():
+    assert after_a_check_in_a_fresh_python(
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'sqlalchemy', 'jinja2', 'alembic'))"
+    ) == "[]"
 
 
 def test_the_check_path_does_not_load_importlib_metadata_for_pydantic_plugins():
     # pydantic's plugin lookup would import importlib.metadata (some 40 modules) at the first model build
-    script = ("import sys\nfrom isp_lifecycle.cli import main\n"
-              f"code = main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
-              "print(sorted(m for m in sys.modules if m.startswith(('importlib.metadata', 'importlib.resources'))))\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert after_a_check_in_a_fresh_python(
+        "sorted(m for m in sys.modules if m.startswith(('importlib.metadata', 'importlib.resources')))"
+    ) == "[]"
 
 
 def test_pydantic_keeps_its_own_plugin_loader_once_it_has_loaded_it():
@@ -187,8 +190,4 @@ def test_a_reader_that_stops_early_gets_no_traceback_from_isp_check(tmp_path):
 
 
 def test_calling_the_cli_inside_another_process_leaves_its_garbage_collector_as_it_was():
-    script = ("import gc, sys\nfrom isp_lifecycle.cli import main\n"
-              f"main(['check', '--as-of', '2026-11-27', {GH!r}])\n"
-              "print(gc.isenabled(), gc.get_freeze_count())\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert out.stdout.splitlines()[-1].split() == ["True", "0"], out.stderr
+    assert after_a_check_in_a_fresh_python("gc.isenabled(), gc.get_freeze_count()").split() == ["True", "0"]
