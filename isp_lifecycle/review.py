@@ -306,7 +306,7 @@ def review_chunk(
     clock: Clock = _utcnow,
 ) -> ChunkOutcome:
     """Review the partnerships of chunk ``seq`` in one transaction; a chunk already done is skipped."""
-    from . import services
+    from .uow import UnitOfWork
 
     checker = checker or default_checker()
     remind = lifecycle.remind_days()
@@ -322,7 +322,7 @@ def review_chunk(
             raise UsageError(f"review #{review_id} has no chunk {seq}")
         if chunk.done_at is not None:
             return ChunkOutcome(review_id, seq, 0, 0, 0, already_done=True)
-        tx = services._Tx(session, key, "isp-review", clock())
+        tx = UnitOfWork(session, key, "isp-review", clock())
         as_of, mission = review.as_of, review.mission or None
         pending = _pending_approvals(session, chunk, as_of)
         standing = _standing(session, chunk)
@@ -473,7 +473,7 @@ def _queue_digests(tx, review: Review) -> int:
 
 def finish_review(store: Store, review_id: int, *, error: str | None = None, clock: Clock = _utcnow) -> ReviewSummary:
     """Complete the review if every chunk is in (queue the digests, audit it); else mark it incomplete."""
-    from . import services
+    from .uow import UnitOfWork
 
     with store.sessions.begin() as session:
         review = session.get(Review, review_id, with_for_update=True)
@@ -485,7 +485,7 @@ def finish_review(store: Store, review_id: int, *, error: str | None = None, clo
                 review.status = "incomplete"
                 review.error = error or f"{len(undone)} chunk(s) not done"
             else:
-                tx = services._Tx(session, audit.load_key(), "isp-review", clock())
+                tx = UnitOfWork(session, audit.load_key(), "isp-review", clock())
                 directors = _queue_digests(tx, review)
                 review.status, review.error, review.finished_at = "complete", None, tx.now
                 session.flush()
