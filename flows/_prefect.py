@@ -10,7 +10,10 @@ from pathlib import Path
 
 
 def isp_home() -> Path:
-    return Path(os.environ.get("ISP_HOME") or Path.home() / ".isp")
+    """``ISP_HOME``, as the store reads it (one definition: ``isp_lifecycle.settings``)."""
+    from isp_lifecycle.settings import current
+
+    return current().home
 
 
 DEFAULTS = {

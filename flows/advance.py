@@ -62,12 +62,14 @@ def decision_status(request_id: int) -> str:
 
 
 @task(persist_result=True)
-def take_decision(request_id: int, attempt: int, decision: dict) -> str:
+def take_decision(request_id: int, attempt: int, decision: dict) -> dict:
+    """The decision's ``DecisionOutcome`` as JSON (a persisted result: plain data)."""
     from isp_lifecycle import approvals
 
     with _store() as store:
         return approvals.take_decision(store, request_id, approver=decision["approver"],
-                                       approve=decision["decision"] == "approve", note=decision.get("note") or None)
+                                       approve=decision["decision"] == "approve",
+                                       note=decision.get("note") or None).to_json()
 
 
 @task(cache_policy=NO_CACHE)
@@ -110,8 +112,9 @@ def advance_partnership(partnership_id: str, to: str | None = None, requested_by
         decision = suspend_flow_run(wait_for_input=GateDecision, key=f"request-{request_id}-decision-{attempt}",
                                     timeout=None)
         outcome = take_decision(request_id, attempt, decision.model_dump(include={"decision", "approver", "note"}))
-        if outcome.startswith("refused"):
-            log.warning("%s: decision by %s %s; waiting again", partnership_id, decision.approver, outcome)
+        if outcome["kind"] == "refused":
+            log.warning("%s: decision by %s refused (%s): %s; waiting again", partnership_id, decision.approver,
+                        outcome["reason"], outcome["message"])
     result = apply_decision(request_id)
     deliver()
     log.info("%s: request #%d %s", partnership_id, request_id, result["decision"])

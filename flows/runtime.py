@@ -4,7 +4,9 @@
   address is in ``$ISP_HOME/prefect/server.json`` while it runs); else Prefect's embedded
   server on ``$ISP_HOME/prefect`` (no set-up, a few seconds more per command).
 - Runs: ``isp advance`` creates a run of the ``advance-partnership/advance`` deployment and
-  executes it in its own process until the run suspends; ``isp approve`` resumes it and,
+  executes it in its own process until the run suspends. ``isp approve`` records the
+  decision and applies the move in the store first (``services.decide_and_apply``), then
+  calls ``finish_decided_run``: it resumes the waiting run, which finds its work done, and,
   when no ``isp serve`` is polling the deployment, executes the resumed run itself.
 """
 
@@ -25,12 +27,15 @@ def server_file() -> Path:
     return Path(os.environ.get("PREFECT_HOME") or isp_home() / "prefect") / SERVER_FILE
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
+
+
+_healthy = healthy  # the name ``serving`` still imports
 
 
 def connect() -> str:
@@ -44,7 +49,7 @@ def connect() -> str:
             url = json.loads(path.read_text())["url"]
         except (OSError, ValueError, KeyError):
             url = None
-        if url and _healthy(url):
+        if url and healthy(url):
             os.environ["PREFECT_API_URL"] = url
             return url
     return "embedded"
@@ -55,9 +60,9 @@ def store_tag() -> str:
     resume each other's runs (a digest of the store's URL, password removed)."""
     import hashlib
 
-    from isp_lifecycle.store.engine import _safe, database_url
+    from isp_lifecycle.store.engine import database_url, safe_url
 
-    return "store:" + hashlib.sha256(_safe(database_url()).encode()).hexdigest()[:12]
+    return "store:" + hashlib.sha256(safe_url(database_url()).encode()).hexdigest()[:12]
 
 
 def tags(partnership_id: str) -> list[str]:
@@ -169,6 +174,29 @@ def read_run(flow_run_id: UUID):
 
     with get_client(sync_client=True) as client:
         return client.read_flow_run(flow_run_id)
+
+
+def finish_decided_run(partnership_id: str, decision: dict) -> str:
+    """Let the run that waited for a decision, already recorded and applied in the store,
+    complete: resume it (it finds its steps done) and, unless a running ``isp serve`` takes
+    it, execute it here. Returns a line for the user, empty when all went as usual. Never
+    raises: the store is the record, and a resumed run Prefect could not finish now is run
+    by the next ``isp serve``."""
+    try:
+        connect()
+        resumed = next((run for run in waiting_runs(partnership_id) if resume(run.id, decision)), None)
+        if resumed is None:  # the run is gone (crashed, timed out): nothing is left for it to do
+            return ""
+        if serve_is_polling():
+            return "a running `isp serve` resumes the workflow"
+        run = read_run(resumed.id)
+        if run.state is not None and run.state.is_scheduled():
+            outcome, _ = execute(run)
+            return "" if outcome in ("completed", "taken") else f"{partnership_id}: workflow run {resumed.id} {outcome}"
+        return ""
+    except Exception as exc:  # Prefect unreachable or failing: the decision is applied all the same
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"{partnership_id}: the decision is applied; its workflow could not be finished now ({text[:200]})"
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.5) -> bool:

@@ -1,22 +1,31 @@
 """Gate approval as use cases the flows call: open a request, take a decision, apply it,
 remind and escalate. No Prefect here: every function is one or two store transactions and
 safe to call again (a replayed flow step finds its work done and does nothing twice).
+
+Front ends decide with ``decide_and_apply`` (``decisions``): the decision and its move in
+one transaction, so the workflow's apply step then finds the move done.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
-from . import lifecycle, outbox, services
-from .uow import Repository, read, run_command, stored_document
+from . import commands, decisions, lifecycle, outbox
+from .decisions import Decided, decide_and_apply
 from .errors import RefusedOperation, UsageError
+from .identity import Identity
 from .store import Store
-from .store.models import ApprovalRequest, PartnershipRow, StageTransition
+from .store.models import ApprovalRequest, StageTransition
+from .uow import Repository, read, run_command, stored_document, utcnow
+from .views import PendingRequest, pending_requests
+from .vocabulary import RequestStatus
+
+__all__ = ["Decided", "DecisionOutcome", "Opened", "apply_decided", "apply_decision", "decide_and_apply",
+           "open_or_unapplied", "open_request", "pending", "remind_and_escalate", "request", "settled", "take_decision"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +46,9 @@ class Opened:
                 "verdict": self.verdict}
 
 
-def _row(store: Store, partnership_id: str) -> PartnershipRow:
-    return read(store, lambda session: Repository(session).partnership(partnership_id))
-
-
 def open_request(
     store: Store, partnership_id: str, *, requested_by: str, to: str | None = None, as_of: date | None = None,
-    engine: str = "durable", clock=services.utcnow,
+    engine: str = "durable", clock=utcnow,
 ) -> Opened:
     """Evaluate the gate of the current stage and, if it passes, ask for approval.
 
@@ -55,22 +60,19 @@ def open_request(
     existing = open_or_unapplied(store, partnership_id)
     if existing is not None:
         return Opened(partnership_id, lifecycle.gate_for_move(existing.from_stage, existing.to_stage), existing.id, None)
-    row = _row(store, partnership_id)
-    target = to or lifecycle.next_stage(row.stage)
-    if target is None:
-        raise RefusedOperation(f"{partnership_id} is {row.stage}: there is no stage to move to")
-    lifecycle.check_move(row.stage, target)
+    row = read(store, lambda session: Repository(session).partnership(partnership_id))
+    target = commands.target_of(row, to)
     gate = lifecycle.gate_for_move(row.stage, target)
     verdict = None
     as_of = as_of or clock().date()
     if gate is not None:
-        _, verdict = services.evaluate_gate(
+        _, verdict = commands.evaluate_gate(
             store, partnership_id, lambda doc, g, when: evaluate(doc, g, when, engine).to_json(),
             as_of=as_of, gate=gate, actor=requested_by, clock=clock,
         )
         if not verdict["passed"]:
             return Opened(partnership_id, gate, None, verdict)
-    request_id = services.request_approval(store, partnership_id, requested_by=requested_by, to=target,
+    request_id = commands.request_approval(store, partnership_id, requested_by=requested_by, to=target,
                                            actor=requested_by, clock=clock)
     return Opened(partnership_id, gate, request_id, verdict)
 
@@ -88,73 +90,89 @@ def request(store: Store, request_id: int) -> ApprovalRequest:
         return found
 
 
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What ``take_decision`` did with a decision that reached the flow.
+
+    ``recorded``; ``already-decided`` (``isp approve`` or the service recorded one first); or
+    ``refused``, with ``reason`` (a ``vocabulary.Refusal`` code) and ``message`` (the refusal is
+    in the audit log, and the flow waits again)."""
+
+    kind: Literal["recorded", "already-decided", "refused"]
+    request_id: int
+    reason: str | None = None
+    message: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.kind == "refused"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "request": self.request_id, "reason": self.reason, "message": self.message}
+
+
 def take_decision(store: Store, request_id: int, *, approver: str, approve: bool, note: str | None = None,
-                  clock=services.utcnow) -> str:
-    """Record a decision that reached the flow (e.g. typed into the Prefect UI form).
-
-    Returns ``"recorded"``, ``"already-decided"`` (``isp approve`` recorded it first) or
-    ``"refused: <reason>"`` (the refusal is in the audit log, and the flow waits again).
-    """
+                  clock=utcnow, identity: Identity | None = None) -> DecisionOutcome:
+    """Record a decision that reached the flow (e.g. typed into the Prefect UI form, whose
+    approver is only asserted)."""
     current = request(store, request_id)
-    if current.status != "pending":
-        return "already-decided"
+    if current.status != RequestStatus.PENDING:
+        return DecisionOutcome("already-decided", request_id)
     try:
-        services.decide(store, current.partnership_id, by=approver, approve=approve, note=note, clock=clock)
+        decisions.decide(store, current.partnership_id, approve=approve, note=note, clock=clock,
+                         identity=identity or Identity.asserted(approver))
     except RefusedOperation as exc:
-        return f"refused: {exc}"
-    return "recorded"
+        return DecisionOutcome("refused", request_id, exc.reason, str(exc))
+    return DecisionOutcome("recorded", request_id)
 
 
-def apply_decision(store: Store, request_id: int, *, actor: str | None = None, clock=services.utcnow) -> dict[str, Any]:
+def settled(store: Store, request_id: int) -> bool:
+    """Whether the decision on ``request_id`` is final in the store: rejected, or approved and applied."""
+    current = request(store, request_id)
+    if current.status == RequestStatus.REJECTED:
+        return True
+    if current.status != RequestStatus.APPROVED:
+        return False
+    return read(store, lambda session: Repository(session).transition_for(request_id)) is not None
+
+
+def apply_decision(store: Store, request_id: int, *, actor: str | None = None, clock=utcnow) -> dict[str, Any]:
     """Act on a recorded decision exactly once: move the stage if approved; nothing if rejected."""
     current = request(store, request_id)
     result = {"partnership": current.partnership_id, "request": request_id, "decision": current.status,
               "from": current.from_stage, "to": current.to_stage, "version": None}
-    if current.status != "approved":
+    if current.status != RequestStatus.APPROVED:
         return result
     done = read(store, lambda session: Repository(session).transition_for(request_id))
     if done is not None:
         result["version"] = done.to_version
         return result
-    result["version"] = services.move_stage(store, current.partnership_id, to=current.to_stage,
+    result["version"] = decisions.move_stage(store, current.partnership_id, to=current.to_stage,
                                             actor=actor or current.decided_by, clock=clock)
     return result
 
 
-def pending(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Open approval requests, oldest first, with their age in days."""
-    now = now or services.utcnow()
-    with store.sessions() as session:
-        rows = session.execute(
-            select(ApprovalRequest, PartnershipRow.name)
-            .join(PartnershipRow, PartnershipRow.id == ApprovalRequest.partnership_id)
-            .where(ApprovalRequest.status == "pending")
-            .order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
-        ).all()
-    return [
-        {"request": r.id, "partnership": r.partnership_id, "name": name, "from": r.from_stage, "to": r.to_stage,
-         "requested_by": r.requested_by, "requested_at": r.requested_at.isoformat(timespec="seconds"),
-         "age_days": (now - r.requested_at).days}
-        for r, name in rows
-    ]
+def pending(store: Store, now: datetime | None = None) -> list[PendingRequest]:
+    """Open approval requests, oldest first, with their age in days (``views.pending_requests``)."""
+    return pending_requests(store, now)
 
 
-def remind_and_escalate(store: Store, now: datetime | None = None, clock=services.utcnow) -> dict[str, list[int]]:
+def remind_and_escalate(store: Store, now: datetime | None = None, clock=utcnow) -> dict[str, list[int]]:
     """Queue a reminder for requests undecided after ``ISP_REMIND_DAYS`` and an escalation after
     twice that. Each is queued once per request: the outbox key makes a repeat a no-op."""
     now = now or clock()
     days = lifecycle.remind_days()
     sent: dict[str, list[int]] = {"reminded": [], "escalated": []}
     for item in pending(store, now):
-        age = now - datetime.fromisoformat(item["requested_at"])
+        age = now - item.requested_at.replace(microsecond=0)
         if age > timedelta(days=2 * days):
             kind = "escalated"
         elif age > timedelta(days=days):
             kind = "reminded"
         else:
             continue
-        if _nudge(store, item["request"], item["partnership"], kind, now):
-            sent[kind].append(item["request"])
+        if _nudge(store, item.request, item.partnership, kind, now):
+            sent[kind].append(item.request)
     return sent
 
 
@@ -167,7 +185,7 @@ def _nudge(store: Store, request_id: int, partnership_id: str, kind: str, now: d
 
     def work(tx) -> bool:
         current = tx.session.get(ApprovalRequest, request_id)
-        if current is None or current.status != "pending":
+        if current is None or current.status != RequestStatus.PENDING:
             return False
         row = tx.partnership(current.partnership_id)
         doc = stored_document(tx.current(row))
@@ -195,20 +213,22 @@ def _nudge(store: Store, request_id: int, partnership_id: str, kind: str, now: d
     return run_command(store, event, partnership_id, "isp-lifecycle", lambda: now, work)
 
 
-def apply_decided(store: Store, clock=services.utcnow) -> list[dict[str, Any]]:
+def apply_decided(store: Store, clock=utcnow) -> list[dict[str, Any]]:
     """Apply every recorded decision whose workflow is gone (approved, not yet applied).
 
     The scheduled ``escalate-approvals`` flow runs this, so a decision recorded by
     ``isp approve`` is never lost when the run that should have applied it died.
     Applying twice is impossible: a move names its approval, which is unique.
     """
-    with store.sessions() as session:
-        ids = session.scalars(
+    def unapplied(session) -> list[int]:
+        return list(session.scalars(
             select(ApprovalRequest.id)
             .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
-            .where(ApprovalRequest.status == "approved", StageTransition.id.is_(None))
+            .where(ApprovalRequest.status == RequestStatus.APPROVED, StageTransition.id.is_(None))
             .order_by(ApprovalRequest.id)
-        ).all()
+        ))
+
+    ids = read(store, unapplied)
     applied = []
     for request_id in ids:
         try:

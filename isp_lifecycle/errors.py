@@ -75,13 +75,23 @@ class StoreError(IspError):
 
 
 class RefusedOperation(IspError):
-    """The request is understood but the lifecycle refuses it; the refusal is audited."""
+    """The request is understood but the lifecycle refuses it; the refusal is audited.
+
+    ``reason`` is a short code (``vocabulary.Refusal``) a front end maps to its own answer
+    (an HTTP status, a state message) without parsing the message."""
 
     exit_code = 1
+    default_reason = "refused"
+
+    def __init__(self, message: str = "", reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or self.default_reason
 
 
 class StaleUpdate(RefusedOperation):
     """Another change to the same partnership was committed first."""
+
+    default_reason = "stale"
 
 
 class ReviewIncomplete(IspError):

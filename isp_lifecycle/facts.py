@@ -18,8 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .model import SECTORS, Partnership
-
-GATES = ("convene", "commit", "implement", "review")
+from .vocabulary import GATES
 
 # Every scalar fact with its type. The rule loader refuses a condition on any other
 # name, and the property test draws random facts from this table.

@@ -13,8 +13,9 @@ from typing import Any
 from .facts import GATES, project
 from .model import Partnership
 from .rulepack import Rule, RulePack, load_pack
+from .vocabulary import Severity
 
-GATE_OF_STAGE = {"convene": "convene", "commit": "commit", "implement": "implement", "review": "review"}
+GATE_OF_STAGE = {gate: gate for gate in GATES}  # leaving a stage passes its own gate; closed has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return not any(f.severity == "blocking" for f in self.findings)
+        return not any(f.severity == Severity.BLOCKING for f in self.findings)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -7,24 +7,26 @@
 
 from __future__ import annotations
 
-import os
+from .errors import RefusedOperation
+from .vocabulary import GATES, STAGES, Refusal, Stage
 
-from .errors import RefusedOperation, UsageError
-
-STAGES: tuple[str, ...] = ("convene", "commit", "implement", "review", "closed")
-GATES: tuple[str, ...] = ("convene", "commit", "implement", "review")
+__all__ = ["GATES", "MOVES", "REVIEW_EXITS", "STAGES", "check_move", "gate_for_move", "gate_of", "is_allowed",
+           "next_stage", "remind_days"]
 
 MOVES: frozenset[tuple[str, str]] = frozenset(
     {
-        ("convene", "commit"),
-        ("commit", "implement"),
-        ("implement", "review"),
-        ("review", "implement"),
-        ("review", "closed"),
+        (Stage.CONVENE, Stage.COMMIT),
+        (Stage.COMMIT, Stage.IMPLEMENT),
+        (Stage.IMPLEMENT, Stage.REVIEW),
+        (Stage.REVIEW, Stage.IMPLEMENT),
+        (Stage.REVIEW, Stage.CLOSED),
     }
 )
+# leaving review is the one choice (``isp advance --to``): the next cycle first, the default
+REVIEW_EXITS: tuple[str, ...] = (Stage.IMPLEMENT.value, Stage.CLOSED.value)
 
-_DEFAULT_NEXT = {"convene": "commit", "commit": "implement", "implement": "review", "review": "implement"}
+_DEFAULT_NEXT = {Stage.CONVENE: Stage.COMMIT, Stage.COMMIT: Stage.IMPLEMENT, Stage.IMPLEMENT: Stage.REVIEW,
+                 Stage.REVIEW: Stage.IMPLEMENT}
 
 
 def is_allowed(source: str, target: str) -> bool:
@@ -33,7 +35,8 @@ def is_allowed(source: str, target: str) -> bool:
 
 def next_stage(stage: str) -> str | None:
     """The default next stage (``review`` goes on to a new ``implement`` cycle); ``None`` once closed."""
-    return _DEFAULT_NEXT.get(stage)
+    target = _DEFAULT_NEXT.get(stage)
+    return None if target is None else target.value
 
 
 def gate_of(stage: str) -> str | None:
@@ -52,17 +55,12 @@ def check_move(source: str, target: str) -> None:
     if not is_allowed(source, target):
         allowed = sorted(t for s, t in MOVES if s == source)
         hint = f"; from {source} a partnership may move to {', '.join(allowed)}" if allowed else f"; {source} is final"
-        raise RefusedOperation(f"the move {source} → {target} is not allowed{hint}")
+        raise RefusedOperation(f"the move {source} → {target} is not allowed{hint}", Refusal.MOVE_NOT_ALLOWED)
 
 
 def remind_days() -> int:
     """``ISP_REMIND_DAYS`` (default 7): an undecided approval older than this is reminded and flagged
-    ``approval-pending``; after twice that it is escalated."""
-    raw = os.environ.get("ISP_REMIND_DAYS", "7")
-    try:
-        days = int(raw)
-    except ValueError:
-        days = -1
-    if days < 0:
-        raise UsageError(f"ISP_REMIND_DAYS must be a whole number of days (0 or more), not {raw!r}")
-    return days
+    ``approval-pending``; after twice that it is escalated. A bad value is a ``UsageError``."""
+    from . import settings
+
+    return settings.current().remind_days

@@ -23,8 +23,7 @@ from typing import Any
 
 from .errors import RulePackError
 from .facts import FINDING_LISTS, GATES, SCALARS
-
-SEVERITIES = ("blocking", "advisory")
+from .vocabulary import SEVERITIES
 PRINCIPLES = (
     "flexibility",
     "resilience",

@@ -13,11 +13,8 @@ evaluation, unapplied approval), so each is written once.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -248,7 +245,9 @@ class UnitOfWork:
 
 def default_actor() -> str:
     """Who is acting: ``ISP_USER``, else ``$USER@$(hostname)`` (cli.md, Configuration)."""
-    return os.environ.get("ISP_USER") or f"{getpass.getuser()}@{socket.gethostname()}"
+    from .settings import current
+
+    return current().user
 
 
 def run_command(

@@ -55,6 +55,27 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
 
 
+class Refusal(StrEnum):
+    """Why a command was refused (``RefusedOperation.reason``): front ends map these codes to
+    their own answers (an exit code, an HTTP status) instead of parsing messages."""
+
+    REFUSED = "refused"  # any other refusal
+    STALE = "stale"  # the document changed since, or someone else changed it first
+    NO_NEXT_STAGE = "no-next-stage"
+    MOVE_NOT_ALLOWED = "move-not-allowed"
+    TO_ONLY_FROM_REVIEW = "to-only-from-review"
+    NO_MISSION_DIRECTOR = "no-mission-director"
+    OPEN_REQUEST = "open-request"
+    GATE_NOT_EVALUATED = "gate-not-evaluated"
+    GATE_BLOCKED = "gate-blocked"
+    NO_PENDING_REQUEST = "no-pending-request"
+    NOT_AN_APPROVER = "not-an-approver"
+    REQUESTER_DECIDES = "requester-decides"
+    NOT_SIGNED_IN = "not-signed-in"
+    NOT_APPROVED = "not-approved"
+    STAGE_CHANGED_BY_IMPORT = "stage-changed-by-import"
+
+
 StageName = Literal["convene", "commit", "implement", "review", "closed"]
 GateName = Literal["convene", "commit", "implement", "review"]
 SeverityName = Literal["blocking", "advisory"]

@@ -8,23 +8,9 @@ import sys
 
 import click
 
-from ..errors import RefusedOperation, UnknownPartnership
-from .store import _store
-
-
-def _applied(store, request_id: int) -> bool:
-    from sqlalchemy import select
-
-    from ..approvals import request
-    from ..store.models import StageTransition
-
-    current = request(store, request_id)
-    if current.status == "rejected":
-        return True
-    if current.status != "approved":
-        return False
-    with store.sessions() as session:
-        return session.scalars(select(StageTransition).where(StageTransition.approval_id == request_id)).first() is not None
+from ..errors import RefusedOperation
+from ..lifecycle import REVIEW_EXITS
+from .store import open_store
 
 
 def _say(message: str) -> None:
@@ -33,7 +19,7 @@ def _say(message: str) -> None:
 
 @click.command()
 @click.argument("partnership_id")
-@click.option("--to", "to", type=click.Choice(["implement", "closed"]),
+@click.option("--to", "to", type=click.Choice(list(REVIEW_EXITS)),
               help="From review: the next cycle (implement, default, through the review gate) or closed (no gate).")
 @click.option("--as", "as_", metavar="EMAIL", help="Who requests the move (default: ISP_USER, else user@host).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Evaluate the gate as of this date (default: today, UTC).")
@@ -51,42 +37,23 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """
     from datetime import date
 
-    from .. import approvals, lifecycle
+    from .. import approvals, services
     from ..errors import UsageError
-    from ..store.models import PartnershipRow
 
     if as_of is not None:
         try:
             date.fromisoformat(as_of)
         except ValueError:
             raise UsageError(f"--as-of: {as_of!r} is not a real date written YYYY-MM-DD") from None
-    from ..services import default_actor
-
-    requester = as_ or default_actor()
-    with _store() as store:
-        with store.sessions() as session:
-            row = session.get(PartnershipRow, partnership_id)
-            if row is None:
-                raise UnknownPartnership(partnership_id)
-            stage = row.stage
-        target = to or lifecycle.next_stage(stage)
-        if to and stage != "review":
-            raise RefusedOperation(f"{partnership_id} is in {stage}: --to chooses only when leaving review")
-        if target is None:
-            raise RefusedOperation(f"{partnership_id} is {stage}: there is no stage to move to")
-        existing = approvals.open_or_unapplied(store, partnership_id)
-        if existing is not None and existing.status == "pending":
-            raise RefusedOperation(f"{partnership_id} already has an open approval request (#{existing.id}, "
-                                   f"{existing.from_stage} → {existing.to_stage}); decide it with `isp approve`")
-        from ..services import export_document
-
-        if export_document(store, partnership_id).mission_director is None:
-            raise RefusedOperation(f"{partnership_id} has no mission_director: name one before it can be advanced")
+    requester = as_ or services.default_actor()
+    with open_store() as store:
+        plan = services.check_can_advance(store, partnership_id, to)
+    stage, target = plan.stage, plan.target
 
     from flows import runtime
 
     where = runtime.connect()
-    _say(f"{partnership_id}: running the {lifecycle.gate_for_move(stage, target) or 'closing'} step "
+    _say(f"{partnership_id}: running the {plan.gate or 'closing'} step "
          f"({stage} → {target}) on Prefect ({where})")
     outcome, value, flow_run_id = runtime.start_advance(
         {"partnership_id": partnership_id, "to": to, "requested_by": requester, "as_of": as_of, "engine": engine})
@@ -98,7 +65,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
         ctx.exit(1)
     if outcome not in ("suspended", "completed"):
         raise RefusedOperation(f"{partnership_id}: the workflow ended {outcome}; see Prefect run {flow_run_id}")
-    with _store() as store:
+    with open_store() as store:
         request = approvals.open_or_unapplied(store, partnership_id)
     if request is None:
         if isinstance(value, dict) and value.get("outcome") == "approved":
@@ -111,9 +78,9 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
                f"recorded and sent to the mission director; waiting for the decision (run {flow_run_id}).")
     click.echo(f"  decide: isp approve {partnership_id} --as EMAIL [--reject] [--note TEXT]")
     if wait:
-        with _store() as store:
+        with open_store() as store:
             _say("waiting for the decision to be applied (Ctrl-C stops waiting; the request stays open)")
-            runtime.wait_for(lambda: _applied(store, request.id), timeout=float("inf"), interval=2)
+            runtime.wait_for(lambda: approvals.settled(store, request.id), timeout=float("inf"), interval=2)
             click.echo(f"{partnership_id}: request #{request.id} {approvals.request(store, request.id).status}")
     ctx.exit(0)
 
@@ -124,55 +91,36 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
 @click.option("--reject", is_flag=True, help="Reject the move (default: approve).")
 @click.option("--note", metavar="TEXT", help="Why; recorded with the decision.")
 @click.option("--timeout", type=float, default=60, show_default=True,
-              help="Seconds to wait for a running `isp serve` to apply the decision before applying it here.")
+              help="Accepted for scripts written for earlier versions: the move no longer waits for a workflow.")
 @click.pass_context
 def approve(ctx, partnership_id, as_, reject, note, timeout):
     """Decide the pending approval request of a partnership, then apply the decision.
 
     Refused (exit 1, nothing applied, the refusal audited) unless EMAIL is the mission
     director or a delegate, is not the requester, and the document is unchanged since
-    the request. Returns 0 once the stage has moved (or the rejection is final).
+    the request. The decision and the move are one transaction: once the command says
+    moved, the stage has moved; the waiting workflow is then resumed to finish its run.
     """
-    from .. import approvals, services
+    from .. import services
+    from ..identity import Identity
 
-    with _store() as store:
-        request_id = services.decide(store, partnership_id, by=as_, approve=not reject, note=note)
-    decision = {"decision": "reject" if reject else "approve", "approver": as_, "note": note or ""}
-    click.echo(f"{partnership_id}: request #{request_id} {'rejected' if reject else 'approved'} by {as_}; applying")
+    with open_store() as store:
+        decided = services.decide_and_apply(store, partnership_id, identity=Identity.asserted(as_),
+                                            approve=not reject, note=note)
+    click.echo(f"{partnership_id}: request #{decided.request_id} {'rejected' if reject else 'approved'} by {as_}; "
+               "applying")
+    if decided.applied:
+        click.echo(f"{partnership_id}: moved {decided.from_stage} → {decided.to_stage} (now {decided.to_stage})")
+    else:
+        click.echo(f"{partnership_id}: stays in {decided.from_stage} (rejected)")
+    sys.stdout.flush()
 
     from flows import runtime
 
-    runtime.connect()
-    resumed = None
-    for run in runtime.waiting_runs(partnership_id):
-        if runtime.resume(run.id, decision):
-            resumed = run.id
-            break
-    with _store() as store:
-        done = False
-        if resumed is not None and runtime.serve_is_polling():
-            _say("a running `isp serve` resumes the workflow")
-            done = runtime.wait_for(lambda: _applied(store, request_id), timeout=timeout)
-        if not done:
-            run = runtime.read_run(resumed) if resumed is not None else None
-            if run is not None and run.state is not None and run.state.is_scheduled():
-                runtime.execute(run)
-            elif not _applied(store, request_id):
-                # the waiting workflow is gone (crashed, timed out, server restarted): a new run acts on it
-                runtime.start_advance({"partnership_id": partnership_id, "request_id": request_id,
-                                       "requested_by": approvals.request(store, request_id).requested_by})
-            done = runtime.wait_for(lambda: _applied(store, request_id), timeout=timeout)
-        if not done:
-            raise RefusedOperation(f"{partnership_id}: the decision on request #{request_id} is recorded but not yet "
-                                   "applied; it will be applied by the next run of the workflow")
-        final = approvals.request(store, request_id)
-        if final.status == "approved":
-            from ..services import export_document
-
-            click.echo(f"{partnership_id}: moved {final.from_stage} → {final.to_stage} "
-                       f"(now {export_document(store, partnership_id).stage})")
-        else:
-            click.echo(f"{partnership_id}: stays in {final.from_stage} (rejected)")
+    decision = {"decision": "reject" if reject else "approve", "approver": as_, "note": note or ""}
+    message = runtime.finish_decided_run(partnership_id, decision)
+    if message:
+        _say(message)
     ctx.exit(0)
 
 
@@ -180,20 +128,20 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def pending(fmt):
     """Open approval requests, oldest first, with their age."""
-    from ..approvals import pending as open_requests
+    from ..services import pending_requests
 
-    with _store() as store:
-        rows = open_requests(store)
+    with open_store() as store:
+        rows = pending_requests(store)
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(row))
+            click.echo(json.dumps(row.to_json()))
         return
     if not rows:
         click.echo("No approval request is waiting.")
         return
     for row in rows:
-        click.echo(f"#{row['request']:<5} {row['age_days']:>3} days  {row['partnership']:<24} "
-                   f"{row['from']} → {row['to']}  requested by {row['requested_by']}")
+        click.echo(f"#{row.request:<5} {row.age_days:>3} days  {row.partnership:<24} "
+                   f"{row.from_stage} → {row.to_stage}  requested by {row.requested_by}")
 
 
 @click.command()

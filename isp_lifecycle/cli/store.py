@@ -13,12 +13,14 @@ from contextlib import contextmanager
 import click
 
 from ..errors import IspError, RefusedOperation
+from ..vocabulary import STAGES
 
-STAGE_CHOICE = click.Choice(["convene", "commit", "implement", "review", "closed"])
+STAGE_CHOICE = click.Choice(list(STAGES))
 
 
 @contextmanager
-def _store():
+def open_store():
+    """The configured store, closed when the command is done."""
     from ..store import Store
 
     store = Store.open()
@@ -26,6 +28,9 @@ def _store():
         yield store
     finally:
         store.close()
+
+
+_store = open_store  # the name other command modules still use
 
 
 @click.command("import")
@@ -41,7 +46,7 @@ def import_(files):
     from ..document import load
 
     worst = 0
-    with _store() as store:
+    with open_store() as store:
         for path in files:
             try:
                 result = services.import_document(store, load(path))
@@ -83,7 +88,7 @@ def export(partnership_id, version):
     """Write a stored document as YAML to standard output (every field; re-importing it changes nothing)."""
     from .. import services
 
-    with _store() as store:
+    with open_store() as store:
         doc = services.export_document(store, partnership_id, version)
     dump_yaml(doc.to_data(), sys.stdout)
 
@@ -96,26 +101,26 @@ def list_(stage, mission, fmt):
     """Partnerships in the store: stage, days in stage, pending approvals, last verdict."""
     from .. import services
 
-    with _store() as store:
+    with open_store() as store:
         rows = services.list_partnerships(store, stage=stage, mission=mission)
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
         return
     if not rows:
         click.echo("no partnerships (import some with `isp import FILE`)")
         return
     click.echo(f"{'ID':<32} {'STAGE':<10} {'DAYS':>5} {'PENDING':>7}  LAST VERDICT")
     for row in rows:
-        click.echo(f"{row['id']:<32} {row['stage']:<10} {row['days_in_stage']:>5} {row['pending_approvals']:>7}  "
-                   f"{_verdict(row['last_verdict'])}")
+        click.echo(f"{row.id:<32} {row.stage:<10} {row.days_in_stage:>5} {row.pending_approvals:>7}  "
+                   f"{_verdict(row.last_verdict)}")
 
 
 def _verdict(verdict) -> str:
     if verdict is None:
         return "-"
-    state = "passed" if verdict["passed"] else f"blocked ({verdict['blocking']} blocking)"
-    return f"{verdict['gate']} {state} as of {verdict['as_of']}"
+    state = "passed" if verdict.passed else f"blocked ({verdict.blocking} blocking)"
+    return f"{verdict.gate} {state} as of {verdict.as_of}"
 
 
 @click.command()
@@ -125,19 +130,20 @@ def show(partnership_id, fmt):
     """One partnership: stage, open approvals, latest findings."""
     from .. import services
 
-    with _store() as store:
+    with open_store() as store:
         info = services.show(store, partnership_id)
     if fmt == "json":
-        click.echo(json.dumps(info, ensure_ascii=False))
+        click.echo(json.dumps(info.to_json(), ensure_ascii=False))
         return
-    click.echo(f"{info['id']}: {info['name']} ({info['mission']})")
-    click.echo(f"stage: {info['stage']} since {info['stage_entered']} ({info['days_in_stage']} days), "
-               f"version {info['version']}")
-    click.echo(f"last verdict: {_verdict(info['last_verdict'])}")
-    for request in info["open_approvals"]:
-        click.echo(f"open approval #{request['request']}: {request['from']} → {request['to']}, "
-                   f"requested by {request['requested_by']} at {request['requested_at']}")
-    for finding in info["findings"]:
+    summary = info.summary
+    click.echo(f"{summary.id}: {summary.name} ({summary.mission})")
+    click.echo(f"stage: {summary.stage} since {summary.stage_entered} ({summary.days_in_stage} days), "
+               f"version {summary.version}")
+    click.echo(f"last verdict: {_verdict(summary.last_verdict)}")
+    for request in info.open_approvals:
+        click.echo(f"open approval #{request.request}: {request.from_stage} → {request.to_stage}, "
+                   f"requested by {request.requested_by} at {request.requested_at}")
+    for finding in info.findings:
         click.echo(f"  [{finding.get('severity', '?')}] {finding.get('rule', '?')}: {finding.get('message', '')}")
 
 
@@ -147,11 +153,11 @@ def history(partnership_id):
     """What happened to one partnership, oldest first."""
     from .. import services
 
-    with _store() as store:
+    with open_store() as store:
         events = services.history(store, partnership_id)
     for event in events:
-        detail = f" — {event['detail']}" if event["detail"] else ""
-        click.echo(f"{event['at']}  {event['event']} by {event['by']}{detail}")
+        detail = f" — {event.detail}" if event.detail else ""
+        click.echo(f"{event.at}  {event.event} by {event.by}{detail}")
 
 
 @click.group()
@@ -164,7 +170,7 @@ def verify():
     """Recompute the audit chain: exit 0 when intact, 1 with the first bad entry."""
     from .. import services
 
-    with _store() as store:
+    with open_store() as store:
         report = services.verify_audit(store)
     if not report.ok:
         raise RefusedOperation(str(report))

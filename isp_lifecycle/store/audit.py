@@ -35,11 +35,12 @@ def canonical_json(value: Any) -> str:
 
 def load_key() -> bytes:
     """``ISP_AUDIT_KEY``, else the key file in ``ISP_HOME`` (created, mode 600, on first use)."""
+    from .. import settings
     from .engine import isp_home
 
-    env = os.environ.get("ISP_AUDIT_KEY")
-    if env:
-        return env.encode("utf-8")
+    key = settings.current().audit_key
+    if key:
+        return key
     path = isp_home() / KEY_FILE
     try:
         return path.read_bytes().strip()

@@ -1,35 +1,34 @@
 """Opening the store: configuration, the engine (SQLite or PostgreSQL) and its schema.
 
 ``ISP_HOME`` (default ``~/.isp``) is the workspace; ``ISP_DATABASE_URL`` (default
-``sqlite:///$ISP_HOME/isp.db``) names the database. An empty database gets the schema on
+``sqlite:///$ISP_HOME/isp.db``) names the database; both are read by ``settings``. An empty database gets the schema on
 first use; an older one is left alone until ``isp db upgrade`` (a schema change is an
 operator's decision, not a side effect of ``isp list``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import settings
 from ..errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def isp_home() -> Path:
-    return Path(os.environ.get("ISP_HOME") or Path.home() / ".isp").expanduser()
+    return settings.current().home
 
 
 def database_url() -> str:
-    url = os.environ.get("ISP_DATABASE_URL")
-    if url:
-        return url
-    home = isp_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'isp.db'}"
+    """The configured store; the default SQLite file's folder is created on first use."""
+    current = settings.current()
+    if current.database_url_value is None:
+        current.home.mkdir(parents=True, exist_ok=True)
+    return current.database_url
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -60,11 +59,11 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use the store at {_safe(url)}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot use the store at {safe_url(url)}: {_first_line(exc)}") from None
     return engine
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
@@ -111,7 +110,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
             command.upgrade(alembic_config(connection), revision)
         return before, current_revision(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot upgrade the store at {_safe(str(engine.url))}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot upgrade the store at {safe_url(str(engine.url))}: {_first_line(exc)}") from None
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -120,14 +119,14 @@ def ensure_schema(engine: Engine) -> None:
         tables = set(inspect(engine).get_table_names())
         current = current_revision(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the store at {_safe(str(engine.url))}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot open the store at {safe_url(str(engine.url))}: {_first_line(exc)}") from None
     head = head_revision()
     if current == head:
         return
     if current is None:
         if tables - {"alembic_version"}:
             raise StoreError(
-                f"the database at {_safe(str(engine.url))} holds tables but is not an isp store; "
+                f"the database at {safe_url(str(engine.url))} holds tables but is not an isp store; "
                 "point ISP_DATABASE_URL at an empty database"
             )
         upgrade(engine)

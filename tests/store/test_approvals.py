@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from isp_lifecycle import approvals, services
-from isp_lifecycle.store.models import AuditEntry, Notification, StageTransition
+from isp_lifecycle.store.models import ApprovalRequest, AuditEntry, Notification, StageTransition
 
 from .conftest import doc, dump, without_audit
 
@@ -40,7 +40,7 @@ def test_replaying_the_opening_step_returns_the_same_request(store):
     first = opened(store)
     again = approvals.open_request(store, "gh-mnh-north", requested_by="ama.mensah@ghs.example.org")
     assert again.request_id == first.request_id
-    assert count(store, services.ApprovalRequest) == 1
+    assert count(store, ApprovalRequest) == 1
 
 
 def test_a_blocked_gate_records_the_findings_and_asks_nobody(store):
@@ -48,14 +48,14 @@ def test_a_blocked_gate_records_the_findings_and_asks_nobody(store):
                                         initiatives=[], leaders=[]))
     result = approvals.open_request(store, "gh-mnh-north", requested_by="x@y.org", as_of=T0.date())
     assert result.blocked and result.verdict["passed"] is False
-    assert count(store, services.ApprovalRequest) == 0
+    assert count(store, ApprovalRequest) == 0
 
 
 def test_a_decision_from_the_form_is_checked_again_and_an_unauthorised_one_is_refused_and_audited(store):
     request_id = opened(store).request_id
     before = dump(store)
     outcome = approvals.take_decision(store, request_id, approver="intruder@example.org", approve=True)
-    assert outcome.startswith("refused:")
+    assert outcome.refused and outcome.reason == "not-an-approver" and "intruder@example.org" in outcome.message
     after = dump(store)
     assert without_audit(after) == without_audit(before)
     assert len(after["audit_log"]) == len(before["audit_log"]) + 1
@@ -65,12 +65,13 @@ def test_a_decision_from_the_form_is_checked_again_and_an_unauthorised_one_is_re
 def test_the_requester_may_not_decide_even_as_a_delegate(store):
     services.import_document(store, doc())
     request_id = approvals.open_request(store, "gh-mnh-north", requested_by=DELEGATE, as_of=T0.date()).request_id
-    assert approvals.take_decision(store, request_id, approver=DELEGATE.upper(), approve=True).startswith("refused:")
+    outcome = approvals.take_decision(store, request_id, approver=DELEGATE.upper(), approve=True)
+    assert outcome.refused and outcome.reason == "requester-decides"
 
 
 def test_a_decision_is_applied_exactly_once_however_often_it_is_applied(store):
     request_id = opened(store).request_id
-    assert approvals.take_decision(store, request_id, approver=DIRECTOR, approve=True) == "recorded"
+    assert approvals.take_decision(store, request_id, approver=DIRECTOR, approve=True).kind == "recorded"
     first = approvals.apply_decision(store, request_id)
     second = approvals.apply_decision(store, request_id)
     assert first == second and first["version"] == 2
@@ -97,7 +98,7 @@ def test_a_rejection_changes_no_stage(store):
 def test_a_taken_decision_is_not_taken_again(store):
     request_id = opened(store).request_id
     services.decide(store, "gh-mnh-north", by=DIRECTOR, approve=True)
-    assert approvals.take_decision(store, request_id, approver=DELEGATE, approve=False) == "already-decided"
+    assert approvals.take_decision(store, request_id, approver=DELEGATE, approve=False).kind == "already-decided"
     assert approvals.request(store, request_id).decided_by == DIRECTOR
 
 
@@ -142,7 +143,7 @@ def test_a_bad_remind_period_is_a_clear_error(store, monkeypatch):
 def test_pending_lists_open_requests_oldest_first_with_their_age(store):
     request_id = opened(store).request_id
     rows = approvals.pending(store, T0 + timedelta(days=9, hours=2))
-    assert [(r["request"], r["age_days"], r["partnership"]) for r in rows] == [(request_id, 9, "gh-mnh-north")]
+    assert [(r.request, r.age_days, r.partnership) for r in rows] == [(request_id, 9, "gh-mnh-north")]
 
 
 def test_reminders_and_escalations_render_and_deliver_with_the_shipped_templates(store, tmp_path, monkeypatch):

@@ -53,7 +53,7 @@ def test_an_import_that_changes_stage_entered_is_refused(store):
 def test_a_new_partnership_is_accepted_at_any_stage(store):
     result = services.import_document(store, doc(id="gh-closed-one", stage="closed"))
     assert result.status == "created"
-    assert services.list_partnerships(store)[0]["stage"] == "closed"
+    assert services.list_partnerships(store)[0].stage == "closed"
 
 
 def test_exporting_an_unknown_partnership_writes_nothing(store):
@@ -85,10 +85,10 @@ def test_list_reports_stage_days_in_stage_pending_approvals_and_last_verdict(sto
     services.evaluate_gate(store, "gh-mnh-north", verdict_for(passed=True), as_of=date(2026, 11, 27))
     services.request_approval(store, "gh-mnh-north", requested_by="ama.mensah@ghs.example.org")
     rows = services.list_partnerships(store, today=date(2026, 11, 27))
-    assert [r["id"] for r in rows] == ["gh-mnh-north", "ke-water-kisumu"]
+    assert [r.id for r in rows] == ["gh-mnh-north", "ke-water-kisumu"]
     gh = rows[0]
-    assert (gh["stage"], gh["days_in_stage"], gh["pending_approvals"]) == ("implement", 149, 1)
-    assert gh["last_verdict"]["gate"] == "implement" and gh["last_verdict"]["passed"] is True
-    assert rows[1]["last_verdict"] is None
-    assert [r["id"] for r in services.list_partnerships(store, mission="USAID/Kenya")] == ["ke-water-kisumu"]
-    assert [r["id"] for r in services.list_partnerships(store, stage="implement")] == ["gh-mnh-north"]
+    assert (gh.stage, gh.days_in_stage, gh.pending_approvals) == ("implement", 149, 1)
+    assert gh.last_verdict.gate == "implement" and gh.last_verdict.passed is True
+    assert rows[1].last_verdict is None
+    assert [r.id for r in services.list_partnerships(store, mission="USAID/Kenya")] == ["ke-water-kisumu"]
+    assert [r.id for r in services.list_partnerships(store, stage="implement")] == ["gh-mnh-north"]

@@ -58,7 +58,7 @@ def test_an_approved_move_writes_a_new_version_in_the_new_stage_entered_today(st
     moved = services.export_document(store, "gh-mnh-north")
     assert (version, moved.stage, moved.stage_entered) == (2, "review", date(2026, 12, 2))
     assert services.export_document(store, "gh-mnh-north", version=1).stage == "implement"
-    assert services.list_partnerships(store)[0]["stage"] == "review"
+    assert services.list_partnerships(store)[0].stage == "review"
 
 
 def test_review_can_close_with_an_approval_and_no_gate_evaluation(store):
