@@ -68,3 +68,18 @@ def one_line(text: str) -> str:
     """Text for one header line: whitespace and control characters collapse to single spaces,
     lone surrogates become U+FFFD."""
     return _SURROGATES.sub("\ufffd", _BREAKS.sub(" ", text).strip())
+
+
+def mrkdwn(text: str) -> str:
+    """Text for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped as Slack asks, so that ``<!here>``,
+    ``<@U…>`` or ``<https://…|label>`` written in a document stay text (no mention, no link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_CARD_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
+
+
+def card_text(text: str) -> str:
+    """Text for an Adaptive Card ``TextBlock`` or fact (Teams renders a Markdown subset there):
+    Markdown punctuation backslash-escaped, so ``[x](https://…)`` in a document is no link."""
+    return _CARD_MARKDOWN.sub(r"\\\1", text)
