@@ -18,7 +18,6 @@ from isp_lifecycle import services
 from isp_lifecycle.document import validate
 from notifications.deliver import deliver_pending
 from notifications.samples import FINDINGS
-from tests.notifications.conftest import SmtpSink, WebhookSink  # noqa: F401
 from tests.notifications.conftest import smtp, webhook  # noqa: F401  (fixtures)
 from tests.notifications.helpers import AS_OF, T0, clock
 from tests.store.conftest import FIXTURES, backend, database_url, env, store, verdict_for  # noqa: F401
@@ -30,28 +29,6 @@ HONEST = {"ama.mensah@ghs.example.org", "daniel.osei@tamalemobile.example.com"}
 SMUGGLED = ["eowusu@mission.example.org\n", "x,victim@evil.example.org", "a<b>;c@evil.example.org"]
 HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "X-ISP-Event", "X-ISP-Partnership",
            "Content-Type", "MIME-Version", "Content-Transfer-Encoding"}
-
-
-class EnvelopeSink(SmtpSink):
-    """The shared SMTP sink, also keeping each message's envelope recipients (RCPT TO)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rcpt: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.rcpt += envelope.rcpt_tos
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def mailserver(monkeypatch):
-    sink = EnvelopeSink()
-    sink.start()
-    monkeypatch.setenv("ISP_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ISP_SMTP_PORT", str(sink.port))
-    yield sink
-    sink.stop()
 
 
 def stored_before_the_limits(name: str, emails: list[str]):
@@ -75,16 +52,16 @@ def block_the_gate(store, document) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [SCRIPT, MENTION, "Tamale\r\nBcc: victim@evil.example.org\r\n\r\n<script>x</script>"])
 def test_a_hostile_name_and_smuggled_emails_reach_only_their_own_mailboxes_as_text(
-        name, store, env, mailserver, monkeypatch):  # noqa: F811
+        name, store, env, smtp, monkeypatch):  # noqa: F811
     monkeypatch.setenv("ISP_CHANNELS", "outbox,smtp")
     block_the_gate(store, stored_before_the_limits(name, SMUGGLED))
     report = deliver_pending(store, now=T0)
     assert report.sent == 2 * len(HONEST)  # each honest leader, by the folder and by SMTP
     assert report.failed == 2 * len(SMUGGLED)  # each smuggled address refused, on both channels
-    assert set(mailserver.rcpt) == HONEST and len(mailserver.rcpt) == len(HONEST)
+    assert set(smtp.rcpt) == HONEST and len(smtp.rcpt) == len(HONEST)
     files = sorted((env / "home" / "outbox").glob("*.eml"))
     assert len(files) == len(HONEST)
-    for raw in mailserver.raw + [f.read_bytes() for f in files]:
+    for raw in smtp.raw + [f.read_bytes() for f in files]:
         message = message_from_bytes(raw, policy=default_policy)
         assert set(message.keys()) <= HEADERS and len(message.keys()) == len(set(message.keys()))
         assert [a.addr_spec for a in message["To"].addresses] in ([h] for h in HONEST)
@@ -94,7 +71,7 @@ def test_a_hostile_name_and_smuggled_emails_reach_only_their_own_mailboxes_as_te
         assert re.search(r"<title>[^<]*</title>", html)
 
 
-def test_a_leader_named_with_a_line_break_gets_a_display_name_on_one_line(store, env, mailserver, monkeypatch):  # noqa: F811
+def test_a_leader_named_with_a_line_break_gets_a_display_name_on_one_line(store, env, smtp, monkeypatch):  # noqa: F811
     monkeypatch.setenv("ISP_CHANNELS", "smtp")
     monkeypatch.setenv("ISP_MAIL_FROM", "Mission Partnerships <isp@mission.example.org>")
     document = stored_before_the_limits("Tamale", [])
@@ -102,11 +79,11 @@ def test_a_leader_named_with_a_line_break_gets_a_display_name_on_one_line(store,
     data["leaders"][0]["name"] = "Ama\r\nBcc: victim@evil.example.org"
     block_the_gate(store, validate(data))
     deliver_pending(store, now=T0)
-    to = [m["To"] for m in mailserver.messages]
+    to = [m["To"] for m in smtp.messages]
     assert '"Ama Bcc: victim@evil.example.org" <ama.mensah@ghs.example.org>' in to  # quoted: one mailbox
-    assert all(len(t.addresses) == 1 for t in to) and set(mailserver.rcpt) == HONEST
-    assert all(m["Bcc"] is None for m in mailserver.messages)
-    assert {str(m["From"]) for m in mailserver.messages} == {"Mission Partnerships <isp@mission.example.org>"}
+    assert all(len(t.addresses) == 1 for t in to) and set(smtp.rcpt) == HONEST
+    assert all(m["Bcc"] is None for m in smtp.messages)
+    assert {str(m["From"]) for m in smtp.messages} == {"Mission Partnerships <isp@mission.example.org>"}
 
 
 @pytest.mark.slow
