@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .encoding import key_text, quote
 from .errors import InvalidDocument, Problem, UnreadableDocument
+from .limits import MAX_BYTES, MAX_DEPTH, TOO_DEEP, TOO_LARGE, intake_problems, size_problem, yaml_version_problem
 
 DOCUMENT = "(document)"
 
@@ -26,21 +28,51 @@ _yaml_lock = threading.Lock()
 
 
 def _yaml_loader():
-    """A YAML 1.2 safe loader that keeps dates as text (the models parse them, with paths)."""
+    """A YAML 1.2 safe loader that keeps dates as text (the models parse them, with paths)
+    and refuses to compose nodes deeper than ``limits.MAX_DEPTH`` (ruamel's composer recurses
+    once per level: a 10,000-deep flow list would end in a ``RecursionError``)."""
     global _yaml
     if _yaml is None:
         from ruamel.yaml import YAML
+        from ruamel.yaml.composer import Composer
         from ruamel.yaml.constructor import SafeConstructor
 
         class _Constructor(SafeConstructor):
             pass
 
+        class _Composer(Composer):
+            depth = 0
+
+            def compose_document(self):
+                self.depth = 0
+                return super().compose_document()
+
+            def compose_sequence_node(self, anchor):
+                return self._nested(super().compose_sequence_node, anchor)
+
+            def compose_mapping_node(self, anchor):
+                return self._nested(super().compose_mapping_node, anchor)
+
+            def _nested(self, compose, anchor):
+                self.depth += 1
+                try:
+                    if self.depth > MAX_DEPTH:
+                        raise TooDeep(TOO_DEEP)
+                    return compose(anchor)
+                finally:
+                    self.depth -= 1
+
         _Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
         loader = YAML(typ="safe", pure=True)
         loader.version = (1, 2)
         loader.Constructor = _Constructor
+        loader.Composer = _Composer
         _yaml = loader
     return _yaml
+
+
+class TooDeep(ValueError):
+    """The YAML composer met a node nested deeper than the limit."""
 
 
 def _syntax_problem(exc: Exception) -> Problem:
@@ -54,8 +86,9 @@ def _syntax_problem(exc: Exception) -> Problem:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = exc.problem or exc.context or "malformed YAML"
-        return Problem(DOCUMENT, f"YAML syntax error{where}: {what}")
-    return Problem(DOCUMENT, f"YAML syntax error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        return Problem(DOCUMENT, f"YAML syntax error{where}: {key_text(what, 200)}")
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return Problem(DOCUMENT, f"YAML syntax error: {key_text(first, 200)}")
 
 
 def _json_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -71,17 +104,21 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
     """Parse document text (JSON is YAML); raise ``InvalidDocument`` with path ``(document)``."""
     if json_only:
         try:
-            return json.loads(text, object_pairs_hook=_json_no_duplicates)
+            return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_json_no_duplicates)
         except json.JSONDecodeError as exc:
             raise InvalidDocument(
                 [Problem(DOCUMENT, f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
             ) from None
+        except RecursionError:  # the C decoder stops itself cleanly, far deeper than the limit
+            raise InvalidDocument([Problem(DOCUMENT, TOO_DEEP)]) from None
         except ValueError as exc:
             raise InvalidDocument([Problem(DOCUMENT, str(exc))]) from None
     from ruamel.yaml.error import YAMLError
 
     try:
         return read_yaml(text)
+    except TooDeep:
+        raise InvalidDocument([Problem(DOCUMENT, TOO_DEEP)]) from None
     except (YAMLError, ValueError) as exc:
         raise InvalidDocument([_syntax_problem(exc)]) from None
 
@@ -90,6 +127,9 @@ def read_yaml(text: str) -> Any:
     """Read YAML 1.2 text with the shared loader (dates kept as text): every YAML reading of
     the project goes through here. Malformed text raises ruamel's ``YAMLError``; a ``%YAML``
     directive other than 1.2 raises ``InvalidDocument``."""
+    problem = yaml_version_problem(text) if "%" in text else None
+    if problem:
+        raise InvalidDocument([problem])
     loader = _yaml_loader()
     with _yaml_lock:
         # ruamel remembers a document's %YAML directive on the loader, so it would read
@@ -98,14 +138,7 @@ def read_yaml(text: str) -> Any:
         try:
             data = loader.load(text)
         finally:
-            declared, loader.version = loader.version, (1, 2)
-    if tuple(declared) != (1, 2):
-        version = ".".join(map(str, declared))
-        raise InvalidDocument([Problem(
-            DOCUMENT,
-            f"the document declares %YAML {version}, but isp/v1 documents are read as YAML 1.2 "
-            "(where yes/no/NO are text): remove the %YAML line or make it %YAML 1.2",
-        )])
+            loader.version = (1, 2)
     return data
 
 
@@ -117,7 +150,7 @@ def format_path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + key_text(part)
     return out or DOCUMENT
 
 
@@ -209,7 +242,7 @@ def cross_reference_problems(data: dict[str, Any]) -> list[Problem]:
         pid = partner.get("id")
         if isinstance(pid, str):
             if pid in partner_ids:
-                problems.append(Problem(f"partners[{i}].id", f"duplicate partner id {pid!r}"))
+                problems.append(Problem(f"partners[{i}].id", f"duplicate partner id {quote(pid)}"))
             partner_ids.add(pid)
         commitment = partner.get("commitment")
         if isinstance(commitment, dict):
@@ -222,29 +255,29 @@ def cross_reference_problems(data: dict[str, Any]) -> list[Problem]:
     for i, leader in _dicts(data.get("leaders")):
         ref = leader.get("partner")
         if isinstance(ref, str) and ref not in partner_ids:
-            problems.append(Problem(f"leaders[{i}].partner", f"names no partner: {ref!r} is not a partner id"))
+            problems.append(Problem(f"leaders[{i}].partner", f"names no partner: {quote(ref)} is not a partner id"))
 
     initiative_ids: set[str] = set()
     for i, initiative in _dicts(data.get("initiatives")):
         iid = initiative.get("id")
         if isinstance(iid, str):
             if iid in initiative_ids:
-                problems.append(Problem(f"initiatives[{i}].id", f"duplicate initiative id {iid!r}"))
+                problems.append(Problem(f"initiatives[{i}].id", f"duplicate initiative id {quote(iid)}"))
             initiative_ids.add(iid)
         members = initiative.get("partners")
         member_ids = [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
         for j, member in enumerate(members if isinstance(members, list) else []):
             if isinstance(member, str) and member not in partner_ids:
                 problems.append(
-                    Problem(f"initiatives[{i}].partners[{j}]", f"names no partner: {member!r} is not a partner id")
+                    Problem(f"initiatives[{i}].partners[{j}]", f"names no partner: {quote(member)} is not a partner id")
                 )
         lead = initiative.get("lead")
         if isinstance(lead, str):
             if lead not in partner_ids:
-                problems.append(Problem(f"initiatives[{i}].lead", f"names no partner: {lead!r} is not a partner id"))
+                problems.append(Problem(f"initiatives[{i}].lead", f"names no partner: {quote(lead)} is not a partner id"))
             elif isinstance(members, list) and lead not in member_ids:
                 problems.append(
-                    Problem(f"initiatives[{i}].lead", f"the lead {lead!r} must also be listed in the initiative's partners")
+                    Problem(f"initiatives[{i}].lead", f"the lead {quote(lead)} must also be listed in the initiative's partners")
                 )
 
     started, entered = _as_date(data.get("started")), _as_date(data.get("stage_entered"))
@@ -278,20 +311,59 @@ def validate(data: Any, source: str = ""):
     return doc
 
 
-def loads(text: str, source: str = "", *, json_only: bool = False):
+def intake(data: Any, source: str = ""):
+    """Validate a document that comes in (a file, standard input, an upload): the intake limits
+    first (a too-deep document stops there), then the models. A field that breaks a limit is
+    reported once, by the limit; every other problem is reported as ``validate`` finds it."""
+    limited = intake_problems(data)
+    if limited and limited[0].message == TOO_DEEP:
+        raise InvalidDocument(limited, source)
     try:
+        doc = validate(data, source)
+    except InvalidDocument as exc:
+        paths = {p.path for p in limited}
+        limited += [p for p in exc.problems if p.path not in paths]
+        raise InvalidDocument(limited, source) from None
+    if limited:
+        raise InvalidDocument(limited, source)
+    return doc
+
+
+def loads(text: str, source: str = "", *, json_only: bool = False):
+    """Read and validate document text as it comes in: size first, then syntax, then ``intake``."""
+    try:
+        too_large = size_problem(text)
+        if too_large:
+            raise InvalidDocument([too_large])
         data = parse_text(text, json_only=json_only)
     except InvalidDocument as exc:
         raise InvalidDocument(exc.problems, source) from None
-    return validate(data, source)
+    return intake(data, source)
+
+
+def decode(raw: bytes, source: str) -> str:
+    """Document bytes as text: at most ``MAX_BYTES`` (a larger document is invalid, whatever its
+    encoding), UTF-8 (anything else is unreadable)."""
+    if len(raw) > MAX_BYTES:
+        raise InvalidDocument([Problem(DOCUMENT, TOO_LARGE)], source)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocument(source, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_stream(stream, source: str = "-") -> str:
+    """A document from a binary stream (standard input), reading no more than the limit allows."""
+    return decode(stream.read(MAX_BYTES + 1), source)
 
 
 def read_text(path: str | Path, source: str | None = None) -> str:
-    """Read a document file as UTF-8; ``UnreadableDocument`` when that is impossible."""
+    """Read a document file as UTF-8, no more than the limit allows; ``UnreadableDocument``
+    when that is impossible, ``InvalidDocument`` when it is larger than 1 MiB."""
     source = str(path) if source is None else source
-    p = Path(path)
     try:
-        raw = p.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise UnreadableDocument(source, "no such file") from None
     except IsADirectoryError:
@@ -300,10 +372,7 @@ def read_text(path: str | Path, source: str | None = None) -> str:
         raise UnreadableDocument(source, "permission denied") from None
     except OSError as exc:
         raise UnreadableDocument(source, exc.strerror or str(exc)) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableDocument(source, f"not UTF-8 text (byte {exc.start})") from None
+    return decode(raw, source)
 
 
 def load(path: str | Path, source: str | None = None):

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ._countries import ASSIGNED
+from .encoding import quote
 
 SCHEMA = "isp/v1"
 STAGES = ("convene", "commit", "implement", "review", "closed")
@@ -41,12 +42,12 @@ def _parse_date(value: Any) -> Any:
         return value
     if isinstance(value, str):
         if not _DATE_RE.match(value):
-            raise ValueError(f"must be a date written YYYY-MM-DD, not {value!r}")
+            raise ValueError(f"must be a date written YYYY-MM-DD, not {quote(value)}")
         try:
             return date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"{value} is not a real date") from None
-    raise ValueError(f"must be a date written YYYY-MM-DD, not {type(value).__name__} {value!r}")
+    raise ValueError(f"must be a date written YYYY-MM-DD, not {type(value).__name__} {quote(value)}")
 
 
 def _non_blank(value: str) -> str:
@@ -57,14 +58,14 @@ def _non_blank(value: str) -> str:
 
 def _email(value: str) -> str:
     if not _EMAIL_RE.match(value):
-        raise ValueError(f"{value!r} is not an email address (local@domain.tld)")
+        raise ValueError(f"{quote(value)} is not an email address (local@domain.tld)")
     return value
 
 
 def _slug(value: str) -> str:
     if not _SLUG_RE.match(value):
         raise ValueError(
-            f"{value!r} is not a valid id: 2-63 characters, lower-case letters, digits and '-', "
+            f"{quote(value)} is not a valid id: 2-63 characters, lower-case letters, digits and '-', "
             "starting with a letter or digit"
         )
     return value
@@ -72,14 +73,14 @@ def _slug(value: str) -> str:
 
 def _tag(value: str) -> str:
     if not _TAG_RE.match(value):
-        raise ValueError(f"{value!r} is not a lower_snake tag (e.g. national_health_services)")
+        raise ValueError(f"{quote(value)} is not a lower_snake tag (e.g. national_health_services)")
     return value
 
 
 def _country(value: str) -> str:
     if value not in ASSIGNED:
         hint = " (the United Kingdom is GB)" if value.upper() == "UK" else ""
-        raise ValueError(f"{value!r} is not an assigned ISO 3166-1 alpha-2 country code{hint}")
+        raise ValueError(f"{quote(value)} is not an assigned ISO 3166-1 alpha-2 country code{hint}")
     return value
 
 

@@ -26,10 +26,14 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+
+from isp_lifecycle.encoding import card_text, mrkdwn, one_line, quote
+from isp_lifecycle.limits import is_email
 
 from .render import Rendered
 
@@ -81,21 +85,50 @@ def message_id(key: str) -> str:
 
 
 def build_email(out: Outgoing) -> EmailMessage:
-    """An RFC 5322 message, text and HTML alternatives; its bytes depend only on the row."""
+    """An RFC 5322 message, text and HTML alternatives; its bytes depend only on the row.
+
+    Headers are built by ``email.headerregistry`` under ``POLICY``, never by joining strings:
+    addresses are ``Address`` objects with display names (quoted or encoded as needed), the
+    subject is one line of text (RFC 2047 encoded and folded by the policy, which unfolds to
+    the same text). A recipient that is not one dot-atom address (a comma, angle brackets, a
+    line break: a stored version from before the limits) is refused, never half-parsed."""
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = out.sender
-    msg["To"] = out.recipient
-    msg["Subject"] = out.rendered.subject
+    msg["From"] = sender_address(out.sender)
+    msg["To"] = recipient_address(out)
+    msg["Subject"] = one_line(out.rendered.subject)
     msg["Date"] = format_datetime(out.created_at.replace(tzinfo=None), usegmt=False).replace("-0000", "+0000")
     msg["Message-ID"] = out.message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-ISP-Event"] = out.event
     if out.partnership_id:
-        msg["X-ISP-Partnership"] = out.partnership_id
+        msg["X-ISP-Partnership"] = one_line(out.partnership_id)
     msg.set_content(out.rendered.text)
     msg.add_alternative(out.rendered.html, subtype="html")
     msg.set_boundary(f"=_isp_{hashlib.sha256(out.key.encode('utf-8')).hexdigest()[:32]}")
     return msg
+
+
+SENDER_NAME = "isp-lifecycle"
+
+
+def sender_address(sender: str) -> Address:
+    """``ISP_MAIL_FROM`` as an address with a display name: its own (``Name <a@b>``) or ours."""
+    from email.utils import parseaddr
+
+    name, addr = parseaddr(sender)
+    try:
+        return Address(display_name=one_line(name) or SENDER_NAME, addr_spec=addr or sender)
+    except (ValueError, IndexError):
+        raise DeliveryFailed(f"ISP_MAIL_FROM is not one email address: {quote(sender)}", permanent=True) from None
+
+
+def recipient_address(out: Outgoing) -> Address:
+    """The row's one recipient, named as the document names them."""
+    if not is_email(out.recipient):
+        raise DeliveryFailed(f"not one email address, not sent: {quote(out.recipient)}", permanent=True)
+    person = out.payload.get("recipient")
+    name = person.get("name") if isinstance(person, dict) else None
+    return Address(display_name=one_line(name) if isinstance(name, str) else "", addr_spec=out.recipient)
 
 
 # ------------------------------------------------------------------ outbox folder
@@ -256,24 +289,14 @@ WEBHOOK_FORMATS = ("json", "slack", "teams")
 
 
 def webhook_body(out: Outgoing, fmt: str) -> dict[str, Any]:
-    """The JSON posted: ``slack`` (incoming webhook: ``text`` in mrkdwn), ``teams`` (an
-    Adaptive Card message, what Teams workflows' "post to a channel" webhook takes), or
-    ``json``: the message as a plain object."""
-    r = out.rendered
+    """The JSON posted: ``slack`` (an incoming-webhook message of Block Kit sections in mrkdwn),
+    ``teams`` (an Adaptive Card message, what Teams workflows' "post to a channel" webhook
+    takes), or ``json``: the message as a plain object (its ``html`` autoescaped)."""
     if fmt == "slack":
-        return {"text": f"*{r.subject}*\n{r.text}"}
+        return slack_body(out)
     if fmt == "teams":
-        card = {
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "type": "AdaptiveCard",
-            "version": "1.4",
-            "body": [
-                {"type": "TextBlock", "text": r.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
-                {"type": "TextBlock", "text": r.text, "wrap": True},
-            ],
-        }
-        return {"type": "message",
-                "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+        return teams_body(out)
+    r = out.rendered
     return {
         "id": out.message_id,
         "event": out.event,
@@ -285,6 +308,66 @@ def webhook_body(out: Outgoing, fmt: str) -> dict[str, Any]:
         "payload": {k: v for k, v in out.payload.items() if k not in ("recipient", "recipients")},
         "queued_at": out.created_at.isoformat() + "Z",
     }
+
+
+SLACK_SECTION = 3000  # characters of text in one Block Kit section
+SLACK_BLOCKS = 50
+
+
+def link(out: Outgoing) -> str | None:
+    """The page the message is about, when the row carries one (an http(s) URL, nothing else)."""
+    url = out.payload.get("link")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) and is_one_line(url) else None
+
+
+def is_one_line(text: str) -> bool:
+    return one_line(text) == text
+
+
+def slack_body(out: Outgoing) -> dict[str, Any]:
+    """Every piece of text mrkdwn-escaped (``&``, ``<``, ``>``): a ``<!here>`` in a name stays
+    text and mentions nobody. ``text`` is the notification fallback; ``blocks`` the message."""
+    r = out.rendered
+    subject, body = mrkdwn(r.subject), mrkdwn(r.text.strip())
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{subject}*"}}]
+    for start in range(0, len(body), SLACK_SECTION):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[start:start + SLACK_SECTION]}})
+    blocks = blocks[:SLACK_BLOCKS - 1]
+    url = link(out)
+    if url:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": url}]})
+    return {"text": subject, "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
+
+
+def teams_body(out: Outgoing) -> dict[str, Any]:
+    """An Adaptive Card: the subject as its title, the facts of the event, the text, and an
+    ``Action.OpenUrl`` when there is a page to open. Card Markdown in the text is escaped."""
+    r = out.rendered
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "text": card_text(r.subject), "weight": "Bolder", "size": "Medium",
+             "wrap": True, "style": "heading"},
+            {"type": "FactSet", "facts": facts(out)},
+            {"type": "TextBlock", "text": card_text(r.text.strip()), "wrap": True},
+        ],
+    }
+    url = link(out)
+    if url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open", "url": url}]
+    return {"type": "message",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+
+
+def facts(out: Outgoing) -> list[dict[str, str]]:
+    """Title/value pairs of what the message is about, each value one escaped line."""
+    p = out.payload
+    pairs = [("Event", out.event), ("Partnership", p.get("partnership_name") or out.partnership_id),
+             ("From", p.get("from")), ("To", p.get("to")), ("Gate", p.get("gate")), ("As of", p.get("as_of"))]
+    return [{"title": title, "value": card_text(one_line(str(value)))} for title, value in pairs if value]
 
 
 class WebhookChannel:

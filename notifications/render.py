@@ -1,7 +1,8 @@
 """Turning an outbox row into words: one Jinja2 template set per event.
 
 Each event has a folder in ``templates/`` with ``subject.txt`` (one line), ``body.txt`` (plain
-text) and ``body.html``. HTML is autoescaped, and every template runs with ``StrictUndefined``:
+text) and ``body.html``. HTML is autoescaped (the ``<title>`` too: the bodies get the rendered
+subject as ``subject``; a ``.txt`` template included into HTML would not be escaped), and every template runs with ``StrictUndefined``:
 a missing value is an error, never an empty gap in a message someone acts on.
 
 ``ISP_TEMPLATES_DIR`` points at a user's folder laid out the same way; a file there replaces
@@ -26,6 +27,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from isp_lifecycle.encoding import one_line
 from isp_lifecycle.outbox import EVENTS
 
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
@@ -199,7 +201,10 @@ def render(event: str, ctx: dict[str, Any], *, user_dir: str | None = None) -> R
     """Render the event's subject, text and HTML; raise ``TemplateProblem`` with the reason."""
     env = environment(user_dir)
     try:
-        subject, text, html = (env.get_template(f"{event}/{part}").render(ctx) for part in PARTS)
+        # The subject is rendered first and given to the bodies as ``subject``: the HTML title
+        # then goes through autoescaping (an included .txt template would not).
+        subject = one_line(env.get_template(f"{event}/subject.txt").render(ctx))
+        text, html = (env.get_template(f"{event}/{part}").render(ctx, subject=subject) for part in PARTS[1:])
     except SecurityError as exc:
         raise TemplateProblem(f"{event}: refused by the sandbox: {exc}") from None
     except jinja2.TemplateNotFound as exc:
@@ -209,7 +214,7 @@ def render(event: str, ctx: dict[str, Any], *, user_dir: str | None = None) -> R
     except (jinja2.UndefinedError, TypeError, ValueError, KeyError, AttributeError) as exc:
         raise TemplateProblem(f"{event}: {type(exc).__name__}: {exc}") from None
     text = _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
-    return Rendered(" ".join(subject.split()), text, _BLANK_RUNS.sub("\n\n", html).strip() + "\n")
+    return Rendered(subject, text, _BLANK_RUNS.sub("\n\n", html).strip() + "\n")
 
 
 def check(user_dir: str, *, shipped: bool = False) -> list[str]:

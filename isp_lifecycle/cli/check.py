@@ -4,13 +4,13 @@ The output contract is frozen in ``docs/spec/cli.md``. This module imports only
 what the check path needs (click, the YAML reader, pydantic models, the rules engine).
 """
 
-import json
 import sys
 from datetime import date, datetime, timezone
 
 import click
 
 from .._startup import without_pydantic_plugins
+from ..encoding import json_text, terminal
 
 without_pydantic_plugins()
 from ..facts import GATES  # noqa: E402  (builds the document models)
@@ -29,10 +29,6 @@ def _parse_as_of(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD (e.g. 2026-11-27)") from None
 
 
-def _emit(line: str, fmt: str) -> None:
-    click.echo(line)
-
-
 def _text_verdict(verdict, colour: bool) -> str:
     def style(text, **kw):
         return click.style(text, **kw) if colour else text
@@ -41,7 +37,7 @@ def _text_verdict(verdict, colour: bool) -> str:
     advisory = [f for f in verdict.findings if f.severity == "advisory"]
     outcome = style("PASSED", fg="green", bold=True) if verdict.passed else style("BLOCKED", fg="red", bold=True)
     lines = [
-        f"{style(verdict.partnership, bold=True)} ({verdict.name}): {verdict.gate} gate as of {verdict.as_of.isoformat()}: "
+        f"{style(terminal(verdict.partnership), bold=True)} ({terminal(verdict.name)}): {verdict.gate} gate as of {verdict.as_of.isoformat()}: "
         f"{outcome} ({len(blocking)} blocking, {len(advisory)} advisory)"
     ]
     for severity, group in (("blocking", blocking), ("advisory", advisory)):
@@ -49,8 +45,8 @@ def _text_verdict(verdict, colour: bool) -> str:
             continue
         lines.append(style(f"  {severity.capitalize()}:", fg=_COLOUR[severity], bold=True))
         for f in group:
-            lines.append(f"    {style(f.rule, fg=_COLOUR[severity])} [{f.principle}] {f.subject}")
-            lines.append(f"      {f.message}")
+            lines.append(f"    {style(f.rule, fg=_COLOUR[severity])} [{f.principle}] {terminal(f.subject)}")
+            lines.append(f"      {terminal(f.message)}")
             lines.append(f"      What to do: {f.remediation}")
             lines.append(style(f"      Handbook: \u201c{f.quote}\u201d", dim=True))
     lines.append(style(f"  rules {verdict.rules_version} {verdict.rules_digest[:19]}\u2026", dim=True))
@@ -83,7 +79,7 @@ def check(ctx, files, gate, as_of, fmt, engine):
       isp check --gate commit --as-of 2026-06-30 *.yaml
       cat p.json | isp check --format json -
     """
-    from ..document import loads, read_text
+    from ..document import loads, read_stream, read_text
     from ..errors import InvalidDocument, UnreadableDocument
     from ..gates import GATE_OF_STAGE, GateChecker
 
@@ -93,14 +89,9 @@ def check(ctx, files, gate, as_of, fmt, engine):
     for i, name in enumerate(files):
         try:
             if name == "-":
-                text = sys.stdin.buffer.read().decode("utf-8")
-                doc = loads(text, "-")
+                doc = loads(read_stream(sys.stdin.buffer), "-")
             else:
                 doc = loads(read_text(name), name, json_only=name.endswith(".json"))
-        except UnicodeDecodeError as exc:
-            status = 2
-            _problem(name, "unreadable", [("(document)", f"not UTF-8 text (byte {exc.start})")], fmt)
-            continue
         except UnreadableDocument as exc:
             status = 2
             _problem(name, "unreadable", [(p.path, p.message) for p in exc.problems], fmt)
@@ -121,7 +112,7 @@ def check(ctx, files, gate, as_of, fmt, engine):
         if not verdict.passed and status == 0:
             status = 1
         if fmt == "json":
-            click.echo(json.dumps(verdict.to_json(), ensure_ascii=False))
+            click.echo(json_text(verdict.to_json()))
         else:
             if i:
                 click.echo()
@@ -130,10 +121,11 @@ def check(ctx, files, gate, as_of, fmt, engine):
 
 
 def _problem(name: str, error: str, problems: list[tuple[str, str]], fmt: str) -> None:
+    """One line per problem on standard error (terminal-safe: paths and messages may carry a
+    document's text), and the JSON object on standard output with ``--format json``."""
     for path, message in problems:
-        click.echo(f"{name}: {path}: {message}", err=True)
+        click.echo(terminal(f"{name}: {path}: {message}"), err=True)
     if fmt == "json":
-        click.echo(json.dumps(
-            {"file": name, "error": error, "problems": [{"path": p, "message": m} for p, m in problems]},
-            ensure_ascii=False,
+        click.echo(json_text(
+            {"file": name, "error": error, "problems": [{"path": p, "message": m} for p, m in problems]}
         ))

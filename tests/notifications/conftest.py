@@ -30,6 +30,7 @@ class SmtpSink:
         self.port = free_port()
         self.messages = []  # email.message.EmailMessage, in order of acceptance
         self.raw: list[bytes] = []
+        self.rcpt: list[str] = []  # envelope recipients (RCPT TO) of every accepted message
         self.lock = threading.Lock()
         self.controller = None
 
@@ -39,6 +40,7 @@ class SmtpSink:
         with self.lock:
             self.messages.append(message)
             self.raw.append(raw)
+            self.rcpt += envelope.rcpt_tos
         return "250 Message accepted for delivery"
 
     def start(self) -> None:

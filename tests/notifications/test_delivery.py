@@ -33,7 +33,7 @@ def test_the_outbox_folder_gets_one_eml_per_message_with_the_very_bytes_smtp_sen
     # the same message but for its Message-ID (and MIME boundary), which name the row and so the channel
     assert sorted(map(without_ids, (f.read_bytes() for f in files))) == sorted(map(without_ids, smtp.raw))
     message = message_from_bytes(files[0].read_bytes(), policy=default_policy)
-    assert message["From"] == "isp@mission.example.org" and message["Auto-Submitted"] == "auto-generated"
+    assert message["From"] == "isp-lifecycle <isp@mission.example.org>" and message["Auto-Submitted"] == "auto-generated"
     assert {m.get_content_type() for m in message.iter_parts()} == {"text/plain", "text/html"}
 
 
@@ -43,7 +43,8 @@ def test_each_message_id_is_derived_from_the_rows_idempotency_key(store, smtp, m
     deliver_pending(store, now=T0)
     keys = [row.idempotency_key for row in rows(store)]
     assert sorted(smtp.count_by_message_id()) == sorted(message_id(k) for k in keys)
-    assert all(m["To"] in {"ama.mensah@ghs.example.org", "daniel.osei@tamalemobile.example.com"} for m in smtp.messages)
+    assert all(m["To"].addresses[0].addr_spec in {"ama.mensah@ghs.example.org", "daniel.osei@tamalemobile.example.com"}
+               for m in smtp.messages)
 
 
 def test_with_smtp_down_messages_stay_pending_back_off_and_all_arrive_once_when_it_is_back(store, smtp, monkeypatch):
@@ -102,11 +103,13 @@ def test_a_webhook_gets_one_post_per_event_in_the_chosen_format(store, webhook, 
         assert bodies[0]["recipients"] == ["kboateng@mission.example.org", "eowusu@mission.example.org"]
         assert bodies[2]["payload"]["to"] == "review" and "Review" in bodies[2]["subject"]
     elif fmt == "slack":
-        assert all(set(b) == {"text"} and b["text"].startswith("*") for b in bodies)
+        assert all(b["blocks"][0]["text"]["type"] == "mrkdwn" and b["blocks"][0]["text"]["text"].startswith("*")
+                   for b in bodies)
     else:
         card = bodies[0]["attachments"][0]
         assert bodies[0]["type"] == "message" and card["contentType"] == "application/vnd.microsoft.card.adaptive"
         assert card["content"]["body"][0]["text"].endswith("from Implement to Review")
+        assert {"title": "To", "value": "review"} in card["content"]["body"][1]["facts"]
     assert all(h["Idempotency-Key"] for h, _ in webhook.posts)
 
 
