@@ -163,8 +163,10 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
 
 
 def user_templates_dir() -> str | None:
-    folder = os.environ.get("ISP_TEMPLATES_DIR") or None
-    return str(Path(folder).expanduser()) if folder else None
+    from isp_lifecycle import settings
+
+    folder = settings.current().templates_dir
+    return str(folder) if folder else None
 
 
 # ------------------------------------------------------------------ context and rendering
