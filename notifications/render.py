@@ -14,7 +14,6 @@ is found by ``isp notifications check-templates`` rather than by a failed delive
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -24,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+
+from . import limits
 
 from isp_lifecycle.outbox import EVENTS
 
@@ -157,8 +158,10 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(SHIPPED), **_options())
     else:
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_dir), jinja2.FileSystemLoader(SHIPPED)])
-        env = ImmutableSandboxedEnvironment(loader=loader, **_options())
+        env = limits.LimitedSandbox(loader=loader, **_options())
     env.filters.update(FILTERS)
+    if user_dir is not None:
+        limits.harden(env)
     return env
 
 
@@ -201,14 +204,16 @@ def render(event: str, ctx: dict[str, Any], *, user_dir: str | None = None) -> R
     """Render the event's subject, text and HTML; raise ``TemplateProblem`` with the reason."""
     env = environment(user_dir)
     try:
-        subject, text, html = (env.get_template(f"{event}/{part}").render(ctx) for part in PARTS)
+        subject, text, html = limits.render_parts(env, [f"{event}/{part}" for part in PARTS], ctx)
+    except limits.LimitExceeded as exc:
+        raise TemplateProblem(f"{event}: {exc}") from None
     except SecurityError as exc:
         raise TemplateProblem(f"{event}: refused by the sandbox: {exc}") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateProblem(f"{event}: no template {exc.name}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"{event}: {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except (jinja2.UndefinedError, TypeError, ValueError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # whatever else a template does (OverflowError, RecursionError …)
         raise TemplateProblem(f"{event}: {type(exc).__name__}: {exc}") from None
     text = _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
     return Rendered(" ".join(subject.split()), text, _BLANK_RUNS.sub("\n\n", html).strip() + "\n")
