@@ -561,7 +561,8 @@ def move_stage(
         recipients = outbox.for_event("stage-moved", doc)
         tx.notify("stage-moved", f"{partnership_id}-v{version.version}", partnership_id, recipients, payload)
         tx.audit("move", partnership_id,
-                 {"from": from_stage, "to": target, "request": approval.id, "version": version.version})
+                 {"from": from_stage, "to": target, "request": approval.id, "version": version.version,
+                  "sha256": version.sha256})
         return version.version
 
     return _run(store, "move", partnership_id, actor, clock, work)
