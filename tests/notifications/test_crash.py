@@ -6,37 +6,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+import time
 
 import pytest
 
-from .helpers import moved, rows
-
-CRASH_EXIT = 86
-CHILD = """
-import os, sys
-from datetime import timedelta
-from isp_lifecycle.store import Store
-from notifications.deliver import deliver_pending
-
-point, _, nth = (sys.argv[1] if len(sys.argv) > 1 else "").partition(":")
-left = [int(nth or 1)]
-
-def hook(where, row):
-    if where == point:
-        left[0] -= 1
-        if left[0] == 0:
-            os._exit(86)
-
-store = Store.open(os.environ["ISP_DATABASE_URL"])
-report = deliver_pending(store, respect_backoff=False, hook=hook, lease=timedelta(seconds=float(sys.argv[2])))
-print(report.sent)
-"""
+from .helpers import CRASH_EXIT, deliverer, moved, rows
 
 
 def run_delivery(crash_at: str | None, lease_seconds: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, crash_at or "", str(lease_seconds)],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    return subprocess.run(deliverer(crash_at, lease_seconds), env=dict(os.environ), capture_output=True, text=True,
+                          timeout=60)
 
 
 @pytest.mark.parametrize("point, extra_copies", [
@@ -53,8 +32,6 @@ def test_a_delivery_killed_and_run_again_sends_at_most_the_one_unmarked_message_
     assert crashed.returncode == CRASH_EXIT, crashed.stderr
     accepted_before_rerun = len(smtp.messages)
     assert accepted_before_rerun == (3 if point.startswith("before") else 4)
-
-    import time
 
     time.sleep(0.6)  # the dead process's lease on the rest of its batch runs out
     rerun = run_delivery(None)

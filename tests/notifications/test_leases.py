@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 
 import pytest
@@ -15,27 +14,8 @@ from isp_lifecycle.outbox import Message, queue_many
 from notifications.deliver import deliver_pending
 from notifications.samples import PAYLOADS
 
-from .helpers import T0, rows
+from .helpers import CRASH_EXIT, T0, deliverer, rows
 
-DELIVERER = """
-import os, sys
-from datetime import timedelta
-from isp_lifecycle.store import Store
-from notifications.deliver import deliver_pending
-
-point, _, nth = sys.argv[1].partition(":")
-left = [int(nth or 0)]
-
-def hook(where, row):
-    if where == point:
-        left[0] -= 1
-        if left[0] == 0:
-            os._exit(86)
-
-store = Store.open(os.environ["ISP_DATABASE_URL"])
-report = deliver_pending(store, respect_backoff=False, hook=hook, lease=timedelta(seconds=float(sys.argv[2])))
-print(report.sent)
-"""
 MESSAGES = 1000
 
 
@@ -49,7 +29,7 @@ def queue_thousand(store) -> None:
 
 
 def start(crash_at: str = "", lease_seconds: float = 300) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", DELIVERER, crash_at, str(lease_seconds)], env=dict(os.environ),
+    return subprocess.Popen(deliverer(crash_at, lease_seconds), env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -81,7 +61,7 @@ def test_four_deliverers_one_killed_mid_way_repeat_at_most_the_message_in_its_cr
     lease = 2.0
     processes = [start("after-send:150", lease)] + [start("", lease) for _ in range(3)]
     results = finish(processes)
-    assert results[0][0] == 86 and [code for code, _o, _e in results[1:]] == [0, 0, 0]
+    assert results[0][0] == CRASH_EXIT and [code for code, _o, _e in results[1:]] == [0, 0, 0]
     time.sleep(lease)  # what the dead process still held is free again
     assert deliver_pending(store, respect_backoff=False).ok
     counts = smtp.count_by_message_id()
