@@ -47,6 +47,7 @@ def start_local_server(port: int) -> subprocess.Popen | None:
 
 def deployments():
     from .advance import DEPLOYMENT_NAME, advance_partnership
+    from .checkpoint import checkpoint_deployment
     from .escalate import escalate_approvals
     from .notify import deliver_notifications
 
@@ -55,6 +56,7 @@ def deployments():
         deliver_notifications.to_deployment(
             name="deliver", interval=int(os.environ.get("ISP_DELIVER_EVERY_SECONDS", DELIVER_EVERY_SECONDS))),
         escalate_approvals.to_deployment(name="escalate", cron=os.environ.get("ISP_ESCALATE_CRON", ESCALATE_CRON)),
+        checkpoint_deployment(),
     ]
     try:
         from .review import review_deployment

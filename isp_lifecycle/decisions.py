@@ -147,7 +147,8 @@ def move_within(tx: UnitOfWork, partnership_id: str, to: str | None, identity: I
     recipients = outbox.for_event("stage-moved", doc)
     tx.notify("stage-moved", f"{partnership_id}-v{version.version}", partnership_id, recipients, payload)
     tx.audit("move", partnership_id,
-             {"from": from_stage, "to": target, "request": approval.id, "version": version.version},
+             {"from": from_stage, "to": target, "request": approval.id, "version": version.version,
+              "sha256": version.sha256},
              identity=identity)
     return version.version
 

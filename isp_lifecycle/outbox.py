@@ -21,7 +21,10 @@ Queueing (``queue``, which ``services._Tx.notify`` calls inside the transaction 
 writes one row per email recipient and channel (``outbox``, ``smtp``) and one row per event
 for ``webhook`` (recipient ``*``: a webhook is one post to one place, not one per reader).
 Each row's ``idempotency_key`` is ``event:subject:recipient:channel``: queueing the same event
-again (a replayed cause) adds nothing. Rendering and sending are in ``notifications/``.
+again (a replayed cause) adds nothing (a review digest's subject also names its mission and
+reader, see ``occurrence``). The key is unique within one store; Message-IDs add the store's
+installation id (``installation_id``) so that they are unique across stores. Rendering and
+sending are in ``notifications/``.
 """
 
 from __future__ import annotations
@@ -102,9 +105,11 @@ EVERYONE = "*"  # the recipient of a webhook row
 
 def configured_channels(value: str | None = None) -> list[str]:
     """``ISP_CHANNELS`` (default ``outbox``), checked: an unknown name is a usage error."""
-    import os
+    if value is None:
+        from . import settings
 
-    raw = os.environ.get("ISP_CHANNELS", "outbox") if value is None else value
+        return list(settings.current().channels)
+    raw = value
     chosen = list(dict.fromkeys(c.strip().lower() for c in raw.split(",") if c.strip()))
     unknown = [c for c in chosen if c not in CHANNELS]
     if unknown:
@@ -114,6 +119,16 @@ def configured_channels(value: str | None = None) -> list[str]:
 
 def idempotency_key(event: str, subject: str, recipient: str, channel: str) -> str:
     return f"{event}:{subject}:{recipient}:{channel}"
+
+
+def occurrence(message: Message) -> str:
+    """The ``subject`` part of a row's key. A review digest is one per mission and reader, so
+    its key names both: a review of every mission queues one digest per director and
+    mission, and the webhook (whose rows all have recipient ``*``) posts each of them."""
+    if message.event != "review-digest":
+        return message.subject
+    readers = sorted({(r.email if isinstance(r, Recipient) else r).casefold() for r in message.recipients})
+    return f"{message.subject}:{message.payload.get('mission', '')}:{','.join(readers)}"
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,7 @@ def queue_many(session, messages: list[Message], *, now: datetime, channels: lis
                 targets = [(EVERYONE, {**body, "recipient": None,
                                        "recipients": [p.as_json() for p in people.values()]})]
             for recipient, row_payload in targets:
-                key = idempotency_key(message.event, message.subject, recipient, channel)
+                key = idempotency_key(message.event, occurrence(message), recipient, channel)
                 rows.setdefault(key, {
                     "partnership_id": message.partnership_id, "event": message.event, "recipient": recipient,
                     "channel": channel, "idempotency_key": key, "status": "pending", "attempts": 0,
@@ -201,3 +216,50 @@ def queue_many(session, messages: list[Message], *, now: datetime, channels: lis
 def _batches(items: list[str]):
     for start in range(0, len(items), KEY_BATCH):
         yield items[start:start + KEY_BATCH]
+
+
+def installation_id(session) -> str:
+    """The store's random installation id (table ``installation``), made on first use when the
+    row is missing (revision 0004 makes it; an emptied store makes a new one)."""
+    import secrets
+
+    from .store.models import Installation
+
+    row = session.get(Installation, 1)
+    if row is None:
+        from datetime import timezone
+
+        row = Installation(id=1, installation_id=secrets.token_hex(16),
+                           created_at=datetime.now(timezone.utc).replace(tzinfo=None))
+        session.add(row)
+        session.flush()
+    return row.installation_id
+
+
+def listing(store, *, status: str | None = None, partnership_id: str | None = None,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """The queued messages (``isp notifications list``), oldest first; with ``limit`` the
+    newest ``limit``. Each: id, status, attempts, next attempt, event, channel, recipient,
+    partnership, queued time and the reason of the last failure."""
+    from sqlalchemy import select
+
+    from .store.models import Notification
+
+    query = select(Notification).order_by(Notification.id.desc() if limit else Notification.id)
+    if status:
+        query = query.where(Notification.status == status)
+    if partnership_id:
+        query = query.where(Notification.partnership_id == partnership_id)
+    if limit:
+        query = query.limit(limit)
+    with store.sessions() as session:
+        rows = session.scalars(query).all()
+    if limit:
+        rows = list(reversed(rows))
+    return [{
+        "id": row.id, "status": row.status, "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat() + "Z" if row.next_attempt_at else None,
+        "event": row.event, "channel": row.channel, "recipient": row.recipient,
+        "partnership": row.partnership_id, "queued_at": row.created_at.isoformat() + "Z",
+        "failure_reason": row.failure_reason,
+    } for row in rows]

@@ -22,13 +22,14 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +59,13 @@ class Outgoing:
     rendered: Rendered
     payload: dict[str, Any]
     sender: str = "isp-lifecycle@localhost"
+    origin: str = ""  # the store's installation id: part of the Message-ID
     _email: EmailMessage | None = field(default=None, repr=False)
     _bytes: bytes | None = field(default=None, repr=False)
 
     @property
     def message_id(self) -> str:
-        return message_id(self.key)
+        return message_id(self.key, self.origin, self.sender)
 
     def email(self) -> EmailMessage:
         if self._email is None:
@@ -78,10 +80,26 @@ class Outgoing:
         return self._bytes
 
 
-def message_id(key: str) -> str:
-    """The Message-ID of a row: the same key always gives the same id, so the one possible
-    duplicate (a crash between acceptance and the mark) is recognisable as one."""
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()}@isp-lifecycle>"
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
+
+
+def mail_domain(sender: str) -> str:
+    """The right-hand side of Message-IDs: the domain of ``ISP_MAIL_FROM`` (``isp-lifecycle``
+    when it has none that is a plain domain name)."""
+    domain = parseaddr(sender)[1].rpartition("@")[2].strip().lower()
+    return domain if domain and len(domain) <= 253 and _DOMAIN.match(domain) else "isp-lifecycle"
+
+
+def message_hash(key: str, origin: str = "") -> str:
+    """What identifies a message everywhere: the store's installation id and the row's key.
+    Two stores (a demo, a second mission, a reset) never share it; the same row always
+    gives the same hash, so the one possible duplicate is recognisable as one."""
+    return hashlib.sha256(f"{origin}:{key}".encode("utf-8")).hexdigest()
+
+
+def message_id(key: str, origin: str = "", sender: str = "isp-lifecycle@localhost") -> str:
+    """The Message-ID of a row: ``<message_hash@domain of the sender>``."""
+    return f"<{message_hash(key, origin)}@{mail_domain(sender)}>"
 
 
 def build_email(out: Outgoing) -> EmailMessage:
@@ -142,14 +160,14 @@ class OutboxChannel:
 
     def __init__(self, folder: Path | str | None = None) -> None:
         if folder is None:
-            from isp_lifecycle.store import isp_home
+            from isp_lifecycle import settings
 
-            folder = os.environ.get("ISP_OUTBOX_DIR") or isp_home() / "outbox"
+            folder = settings.current().outbox_dir
         self.folder = Path(folder).expanduser()
         self._made = False
 
     def path_for(self, out: Outgoing) -> Path:
-        digest = hashlib.sha256(out.key.encode("utf-8")).hexdigest()
+        digest = message_hash(out.key, out.origin)  # named after the Message-ID: a resend replaces it
         return self.folder / f"{out.created_at:%Y%m%dT%H%M%S}-{out.event}-{digest[:20]}.eml"
 
     def send(self, out: Outgoing) -> None:
@@ -184,21 +202,12 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls) -> SmtpSettings:
-        from isp_lifecycle.errors import UsageError
+        """The ``ISP_SMTP_*`` settings, read and checked by ``isp_lifecycle.settings``."""
+        from isp_lifecycle import settings
 
-        port = os.environ.get("ISP_SMTP_PORT") or "25"
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"ISP_SMTP_PORT must be a port number, not {port!r}")
-        starttls = os.environ.get("ISP_SMTP_STARTTLS") or "0"
-        if starttls not in ("0", "1"):
-            raise UsageError(f"ISP_SMTP_STARTTLS must be 0 or 1, not {starttls!r}")
-        return cls(
-            host=os.environ.get("ISP_SMTP_HOST") or "localhost",
-            port=int(port),
-            starttls=starttls == "1",
-            user=os.environ.get("ISP_SMTP_USER") or None,
-            password=os.environ.get("ISP_SMTP_PASSWORD") or None,
-        )
+        current = settings.current()
+        return cls(host=current.smtp_host, port=current.smtp_port, starttls=current.smtp_starttls,
+                   user=current.smtp_user, password=current.smtp_password)
 
 
 class SmtpChannel:
@@ -390,7 +399,7 @@ class WebhookChannel:
             raise DeliveryFailed("ISP_WEBHOOK_URL is not set: the webhook channel has nowhere to post")
         if self._client is None:
             self._client = httpx.Client(timeout=self.timeout)
-        headers = {"Idempotency-Key": out.message_id.strip("<>"), "X-ISP-Event": out.event}
+        headers = {"Idempotency-Key": message_hash(out.key, out.origin), "X-ISP-Event": out.event}
         try:
             answer = self._client.post(self.url, json=webhook_body(out, self.format), headers=headers)
         except httpx.HTTPError as exc:

@@ -15,7 +15,6 @@ is found by ``isp notifications check-templates`` rather than by a failed delive
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -25,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+
+from . import limits
 
 from isp_lifecycle.encoding import one_line
 from isp_lifecycle.outbox import EVENTS
@@ -159,14 +160,18 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(SHIPPED), **_options())
     else:
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(user_dir), jinja2.FileSystemLoader(SHIPPED)])
-        env = ImmutableSandboxedEnvironment(loader=loader, **_options())
+        env = limits.LimitedSandbox(loader=loader, **_options())
     env.filters.update(FILTERS)
+    if user_dir is not None:
+        limits.harden(env)
     return env
 
 
 def user_templates_dir() -> str | None:
-    folder = os.environ.get("ISP_TEMPLATES_DIR") or None
-    return str(Path(folder).expanduser()) if folder else None
+    from isp_lifecycle import settings
+
+    folder = settings.current().templates_dir
+    return str(folder) if folder else None
 
 
 # ------------------------------------------------------------------ context and rendering
@@ -203,15 +208,18 @@ def render(event: str, ctx: dict[str, Any], *, user_dir: str | None = None) -> R
     try:
         # The subject is rendered first and given to the bodies as ``subject``: the HTML title
         # then goes through autoescaping (an included .txt template would not).
-        subject = one_line(env.get_template(f"{event}/subject.txt").render(ctx))
-        text, html = (env.get_template(f"{event}/{part}").render(ctx, subject=subject) for part in PARTS[1:])
+        (raw_subject,) = limits.render_parts(env, [f"{event}/subject.txt"], ctx)
+        subject = one_line(raw_subject)
+        text, html = limits.render_parts(env, [f"{event}/{part}" for part in PARTS[1:]], {**ctx, "subject": subject})
+    except limits.LimitExceeded as exc:
+        raise TemplateProblem(f"{event}: {exc}") from None
     except SecurityError as exc:
         raise TemplateProblem(f"{event}: refused by the sandbox: {exc}") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateProblem(f"{event}: no template {exc.name}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"{event}: {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except (jinja2.UndefinedError, TypeError, ValueError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # whatever else a template does (OverflowError, RecursionError …)
         raise TemplateProblem(f"{event}: {type(exc).__name__}: {exc}") from None
     text = _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
     return Rendered(subject, text, _BLANK_RUNS.sub("\n\n", html).strip() + "\n")

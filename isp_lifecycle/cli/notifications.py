@@ -34,37 +34,30 @@ def notifications():
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_(status, partnership_id, limit, fmt):
-    """The queued messages: status, attempts, next attempt, event, channel, recipient."""
-    from sqlalchemy import select
+    """The queued messages: status, attempts, next attempt, event, channel, recipient, and why
+    the last attempt failed."""
+    from ..outbox import listing
 
-    from ..store.models import Notification
-
-    query = select(Notification).order_by(Notification.id.desc() if limit else Notification.id)
-    if status != "all":
-        query = query.where(Notification.status == status)
-    if partnership_id:
-        query = query.where(Notification.partnership_id == partnership_id)
-    if limit:
-        query = query.limit(limit)
-    with _store() as store, store.sessions() as session:
-        rows = session.scalars(query).all()
-    if limit:
-        rows = list(reversed(rows))
-    for row in rows:
-        item = {
-            "id": row.id, "status": row.status, "attempts": row.attempts,
-            "next_attempt_at": row.next_attempt_at.isoformat() + "Z" if row.next_attempt_at else None,
-            "event": row.event, "channel": row.channel, "recipient": row.recipient,
-            "partnership": row.partnership_id, "queued_at": row.created_at.isoformat() + "Z",
-        }
+    with _store() as store:
+        items = listing(store, status=None if status == "all" else status, partnership_id=partnership_id,
+                        limit=limit)
+    for item in items:
         if fmt == "json":
             click.echo(json.dumps(item))
-        else:
-            due = f" next {item['next_attempt_at']}" if row.status == "pending" and row.attempts else ""
-            click.echo(f"#{row.id:<6} {row.status:<8} {row.attempts:>2}x  {row.event:<19} {row.channel:<8} "
-                       f"{row.recipient}  {row.partnership_id or '-'}{due}")
-    if fmt == "text" and not rows:
+            continue
+        due = f" next {item['next_attempt_at']}" if item["status"] == "pending" and item["attempts"] else ""
+        click.echo(f"#{item['id']:<6} {item['status']:<8} {item['attempts']:>2}x  {item['event']:<19} "
+                   f"{item['channel']:<8} {item['recipient']}  {item['partnership'] or '-'}{due}")
+        if item["failure_reason"] and item["status"] != "sent":
+            click.echo(f"        {item['status']} because: {_one_line(item['failure_reason'])}")
+    if fmt == "text" and not items:
         click.echo("no messages" + ("" if status == "all" else f" {status}"))
+
+
+def _one_line(text: str) -> str:
+    """A stored reason, shown on one line whatever it holds (a reason may quote a template)."""
+    flat = " ".join(text.split())
+    return "".join(c if c.isprintable() else "?" for c in flat)[:500]
 
 
 def _check_settings() -> None:

@@ -162,19 +162,46 @@ def history(partnership_id):
 
 @click.group()
 def audit():
-    """The audit chain of every change and refusal."""
+    """The record: the audit chain of every change and refusal, and the store against it."""
 
 
 @audit.command()
-def verify():
-    """Recompute the audit chain: exit 0 when intact, 1 with the first bad entry."""
-    from .. import services
+@click.option("--checkpoint", "checkpoint_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="A checkpoint kept outside the database: the log must still hold what it saw.")
+def verify(checkpoint_file):
+    """Check the record: exit 0 when intact, 1 naming the first bad place.
+
+    \b
+    The audit chain; every document version against its recorded digest; each
+    partnership's stage, versions, requests, evaluations, decisions and moves
+    against what the audit log says happened; with --checkpoint, that no entry
+    the checkpoint saw was removed or changed. Needs the audit key (ISP_AUDIT_KEY
+    or $ISP_HOME/audit.key), which it never creates (exit 2 without one).
+    """
+    from ..store.record import verify_store
 
     with open_store() as store:
-        report = services.verify_audit(store)
+        report = verify_store(store, checkpoint_file)
     if not report.ok:
         raise RefusedOperation(str(report))
     click.echo(str(report))
+
+
+@audit.command()
+@click.option("--out", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Where to write it (default: a new file under $ISP_HOME/checkpoints/).")
+def checkpoint(out):
+    """Write a checkpoint of the audit log (entries, head, time, MAC under the audit key).
+
+    Keep it outside the database: `isp audit verify --checkpoint FILE` then detects
+    entries removed since. Refused (exit 1) when the chain does not verify; exit 2
+    without an audit key (never created here).
+    """
+    from ..store.record import write_checkpoint
+
+    with _store() as store:
+        path = write_checkpoint(store, out)
+    click.echo(str(path))
 
 
 @click.group()

@@ -4,7 +4,13 @@
 chains from the empty string. The key lives outside the database (``ISP_AUDIT_KEY``, else a
 key file ``$ISP_HOME/audit.key`` created with mode 600), so someone who can write to the
 database but not read the key cannot edit, delete or rewrite rows without ``verify`` noticing.
-Deleting the newest rows is the one change a chain alone cannot show; see docs/store.md.
+Deleting the newest rows is the one change a chain alone cannot show: a checkpoint
+(``checkpoint``: the number of entries and the newest ``hmac``, under a MAC) kept outside the
+database shows it (``check_checkpoint``). Verifying and checkpointing read the key and never
+create one (``load_key(create=False)``): a missing key there is a usage error, not a new key
+that would make every entry look forged. ``isp_lifecycle.store.record`` checks the rest of
+the store against the log. The chain is agnostic of ``detail``: entries say who acted in
+``detail["identity"]`` (``Identity.as_audit()``), hashed like every other field.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ..errors import StoreError
+from ..errors import StoreError, UsageError
 from .models import AuditEntry
 
 FIELDS = ("seq", "at", "actor", "os_user", "host", "action", "partnership_id", "detail")
@@ -33,19 +39,21 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_key() -> bytes:
-    """``ISP_AUDIT_KEY``, else the key file in ``ISP_HOME`` (created, mode 600, on first use)."""
+def load_key(*, create: bool = True) -> bytes:
+    """``ISP_AUDIT_KEY``, else the key file in ``ISP_HOME`` (created, mode 600, on first use
+    unless ``create`` is false: then a missing key is a ``UsageError``)."""
     from .. import settings
-    from .engine import isp_home
 
-    key = settings.current().audit_key
-    if key:
-        return key
-    path = isp_home() / KEY_FILE
+    current = settings.current()
+    if current.audit_key:
+        return current.audit_key
+    path = current.home / KEY_FILE
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
-        pass
+        if not create:
+            raise UsageError(f"no audit key: set ISP_AUDIT_KEY or restore {path} "
+                             "(verifying and checkpointing never create one)") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -132,3 +140,48 @@ def verify(session: Session, key: bytes) -> AuditReport:
             return AuditReport(False, checked, entry.seq, "its content does not match its HMAC (edited, or another key)")
         prev, expected_seq, checked = entry.hmac, expected_seq + 1, checked + 1
     return AuditReport(True, checked)
+
+
+# ------------------------------------------------------------------ checkpoints
+
+def _checkpoint_mac(key: bytes, entries: int, head: str, at: str) -> str:
+    message = canonical_json({"entries": entries, "head": head, "at": at}).encode("utf-8")
+    return _hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def checkpoint(session: Session, key: bytes, at: str) -> dict[str, Any]:
+    """``{"entries": N, "head": hmac of entry N, "at": …, "mac": …}`` for the log as it is now."""
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hmac).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    entries, head = (last.seq, last.hmac) if last else (0, "")
+    return {"entries": entries, "head": head, "at": at, "mac": _checkpoint_mac(key, entries, head, at)}
+
+
+def read_checkpoint(text: str, where: str) -> dict[str, Any]:
+    """A checkpoint file's content, checked for shape (a usage error names what is wrong)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise UsageError(f"{where}: not a checkpoint (not JSON)") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), int) or data["entries"] < 0 \
+            or not all(isinstance(data.get(name), str) for name in ("head", "at", "mac")):
+        raise UsageError(f"{where}: not a checkpoint (it needs entries, head, at and mac)")
+    return data
+
+
+def check_checkpoint(session: Session, key: bytes, data: dict[str, Any]) -> AuditReport:
+    """The log against a checkpoint: the checkpoint's MAC holds, the log has at least its
+    entries, and its entry N is the one the checkpoint saw."""
+    entries, head = data["entries"], data["head"]
+    if not _hmac.compare_digest(data["mac"], _checkpoint_mac(key, entries, head, data["at"])):
+        return AuditReport(False, 0, None, "the checkpoint's MAC does not hold (edited, or made with another key)")
+    if entries == 0:
+        return AuditReport(True, 0)
+    count = session.scalar(select(func.count()).select_from(AuditEntry))
+    if count < entries:
+        return AuditReport(False, count, count + 1,
+                           f"the log holds {count} entries, the checkpoint of {data['at']} saw {entries}: "
+                           f"entries {count + 1} to {entries} were removed")
+    found = session.scalar(select(AuditEntry.hmac).where(AuditEntry.seq == entries))
+    if found is None or not _hmac.compare_digest(found, head):
+        return AuditReport(False, count, entries, f"differs from the checkpoint of {data['at']}")
+    return AuditReport(True, count)

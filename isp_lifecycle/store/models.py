@@ -131,6 +131,12 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # a deliverer's claim (revision 0004): nobody else sends the row before ``lease_until``
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # of the last failed attempt
+
+    __table_args__ = (Index("ix_notifications_status_id", "status", "id"),)
 
 
 class AuditEntry(Base):
@@ -229,3 +235,14 @@ class StandingAlert(Base):
     cleared_at: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     __table_args__ = (Index("ix_standing_alerts_open", "partnership_id", "cleared_at"),)
+
+
+class Installation(Base):
+    """One row: the store's random installation id, made when the schema is created. It goes
+    into every Message-ID, so two stores never give two different messages the same id."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    installation_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

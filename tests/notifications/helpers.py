@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -37,3 +38,32 @@ def moved(store):
 def rows(store):
     with store.sessions() as session:
         return session.scalars(select(Notification).order_by(Notification.id)).all()
+
+
+# A delivery process for the crash and lease tests: ``POINT:N`` makes its hook ``os._exit(86)``
+# the N-th time delivery reaches POINT (``before-send``, ``after-send``, ``after-mark``).
+CRASH_EXIT = 86
+DELIVERER = """
+import os, sys
+from datetime import timedelta
+from isp_lifecycle.store import Store
+from notifications.deliver import deliver_pending
+
+point, _, nth = sys.argv[1].partition(":")
+left = [int(nth or 0)]
+
+def hook(where, row):
+    if where == point:
+        left[0] -= 1
+        if left[0] == 0:
+            os._exit(86)
+
+store = Store.open(os.environ["ISP_DATABASE_URL"])
+report = deliver_pending(store, respect_backoff=False, hook=hook, lease=timedelta(seconds=float(sys.argv[2])))
+print(report.sent)
+"""
+
+
+def deliverer(crash_at: str | None = None, lease_seconds: float = 300) -> list[str]:
+    """The command line of a delivery process (run it with the test's environment)."""
+    return [sys.executable, "-c", DELIVERER, crash_at or "", str(lease_seconds)]

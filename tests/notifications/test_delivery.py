@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from isp_lifecycle.cli import main
-from isp_lifecycle.outbox import queue
+from isp_lifecycle.outbox import installation_id, queue
 from isp_lifecycle.store.models import Notification
 from notifications.channels import message_id
 from notifications.deliver import backoff, deliver_pending
@@ -19,7 +19,7 @@ from .helpers import T0, blocked, moved, rows
 
 
 def without_ids(raw: bytes) -> bytes:
-    return re.sub(rb"[0-9a-f]{64}@isp-lifecycle|=_isp_[0-9a-f]{32}", b"ID", raw)
+    return re.sub(rb"[0-9a-f]{64}@[a-z0-9.-]+>|=_isp_[0-9a-f]{32}", b"ID", raw)
 
 
 def test_the_outbox_folder_gets_one_eml_per_message_with_the_very_bytes_smtp_sends(store, smtp, env, monkeypatch):
@@ -37,12 +37,16 @@ def test_the_outbox_folder_gets_one_eml_per_message_with_the_very_bytes_smtp_sen
     assert {m.get_content_type() for m in message.iter_parts()} == {"text/plain", "text/html"}
 
 
-def test_each_message_id_is_derived_from_the_rows_idempotency_key(store, smtp, monkeypatch):
+def test_each_message_id_is_derived_from_the_stores_installation_id_and_the_rows_key(store, smtp, monkeypatch):
     monkeypatch.setenv("ISP_CHANNELS", "smtp")
+    monkeypatch.setenv("ISP_MAIL_FROM", "ISP <isp@Mission.Example.org>")
     blocked(store)
     deliver_pending(store, now=T0)
     keys = [row.idempotency_key for row in rows(store)]
-    assert sorted(smtp.count_by_message_id()) == sorted(message_id(k) for k in keys)
+    with store.sessions.begin() as session:
+        origin = installation_id(session)
+    assert sorted(smtp.count_by_message_id()) == sorted(message_id(k, origin, "isp@mission.example.org") for k in keys)
+    assert all(mid.endswith("@mission.example.org>") for mid in smtp.count_by_message_id())
     assert all(m["To"].addresses[0].addr_spec in {"ama.mensah@ghs.example.org", "daniel.osei@tamalemobile.example.com"}
                for m in smtp.messages)
 

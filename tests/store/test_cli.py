@@ -84,11 +84,12 @@ def test_audit_verify_exits_1_naming_the_tampered_entry(store, capsys):
     from isp_lifecycle.store.models import AuditEntry
 
     isp(capsys, "import", GH, KE)
-    assert isp(capsys, "audit", "verify")[:2] == (0, "audit chain intact: 2 entries verified\n")
+    assert isp(capsys, "audit", "verify")[:2] == (
+        0, "audit chain intact: 2 entries verified; 2 partnerships agree with it\n")
     with store.engine.begin() as conn:
         conn.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(action="import-edited"))
     code, _, err = isp(capsys, "audit", "verify")
-    assert code == 1 and "seq 2" in err and len(err.splitlines()) == 1
+    assert code == 1 and "audit entry 2" in err and len(err.splitlines()) == 1
 
 
 def test_the_installed_isp_command_reports_an_unknown_id_without_a_traceback(store):
