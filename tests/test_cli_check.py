@@ -149,6 +149,13 @@ def test_the_check_path_imports_neither_prefect_nor_sqlalchemy():
     ) == "[]"
 
 
+def test_the_check_path_reads_no_settings_and_opens_no_store():
+    # the settings are read once by the commands that need them; `isp check` needs none
+    assert after_a_check_in_a_fresh_python(
+        "sorted(m for m in sys.modules if m in ('isp_lifecycle.settings', 'isp_lifecycle.store', 'isp_lifecycle.uow'))"
+    ) == "[]"
+
+
 def test_the_check_path_does_not_load_importlib_metadata_for_pydantic_plugins():
     # pydantic's plugin lookup would import importlib.metadata (some 40 modules) at the first model build
     assert after_a_check_in_a_fresh_python(
