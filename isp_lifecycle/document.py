@@ -15,7 +15,10 @@ from typing import Any
 
 from .encoding import key_text, quote
 from .errors import InvalidDocument, Problem, UnreadableDocument
-from .limits import MAX_BYTES, MAX_DEPTH, TOO_DEEP, TOO_LARGE, intake_problems, size_problem, yaml_version_problem
+from .limits import (
+    MAX_BYTES, MAX_DEPTH, TOO_DEEP, TOO_EXPANDED, TOO_LARGE, expands_too_far, intake_problems, size_problem,
+    yaml_version_problem,
+)
 
 DOCUMENT = "(document)"
 
@@ -45,7 +48,10 @@ def _yaml_loader():
 
             def compose_document(self):
                 self.depth = 0
-                return super().compose_document()
+                node = super().compose_document()
+                if self.anchors and expands_too_far(node):  # anchors are kept until the document ends
+                    raise TooDeep(TOO_EXPANDED)
+                return node
 
             def compose_sequence_node(self, anchor):
                 return self._nested(super().compose_sequence_node, anchor)
@@ -72,7 +78,8 @@ def _yaml_loader():
 
 
 class TooDeep(ValueError):
-    """The YAML composer met a node nested deeper than the limit."""
+    """The YAML composer met a node nested deeper than the limit, or aliases that expand the
+    document beyond it; the message is the problem of ``(document)``."""
 
 
 def _syntax_problem(exc: Exception) -> Problem:
@@ -117,8 +124,8 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
 
     try:
         return read_yaml(text)
-    except TooDeep:
-        raise InvalidDocument([Problem(DOCUMENT, TOO_DEEP)]) from None
+    except TooDeep as exc:
+        raise InvalidDocument([Problem(DOCUMENT, str(exc))]) from None
     except (YAMLError, ValueError) as exc:
         raise InvalidDocument([_syntax_problem(exc)]) from None
 
