@@ -3,6 +3,10 @@
 Every problem is collected, not just the first: field errors from the models and
 cross-reference errors (duplicate ids, unknown partner ids, date order) come back
 together in one ``InvalidDocument`` whose ``problems`` name each field by path.
+
+Text that comes in (``load``, ``loads``) first meets the intake limits of ``limits`` (size,
+nesting, ``%YAML``, Unicode, control characters, emails); ``validate`` alone reads versions
+already stored, which must stay readable even when a later limit would refuse them.
 """
 
 from __future__ import annotations
@@ -296,7 +300,8 @@ def cross_reference_problems(data: dict[str, Any]) -> list[Problem]:
 # ------------------------------------------------------------------ validation
 
 def validate(data: Any, source: str = ""):
-    """Validate parsed data into a ``Partnership``; raise ``InvalidDocument`` listing every problem."""
+    """Validate parsed data into a ``Partnership``; raise ``InvalidDocument`` listing every problem.
+    Without the intake limits: this is how stored versions are read (see ``intake``)."""
     from pydantic import ValidationError
 
     from .model import Partnership
