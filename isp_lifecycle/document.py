@@ -3,6 +3,10 @@
 Every problem is collected, not just the first: field errors from the models and
 cross-reference errors (duplicate ids, unknown partner ids, date order) come back
 together in one ``InvalidDocument`` whose ``problems`` name each field by path.
+
+Text that comes in (``load``, ``loads``) first meets the intake limits of ``limits`` (size,
+nesting, ``%YAML``, Unicode, control characters, emails); ``validate`` alone reads versions
+already stored, which must stay readable even when a later limit would refuse them.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from typing import Any
 
 from .encoding import key_text, quote
 from .errors import InvalidDocument, Problem, UnreadableDocument
-from .limits import MAX_BYTES, MAX_DEPTH, TOO_DEEP, TOO_LARGE, intake_problems, size_problem, yaml_version_problem
+from .limits import (
+    MAX_BYTES, MAX_DEPTH, TOO_DEEP, TOO_EXPANDED, TOO_LARGE, expands_too_far, intake_problems, size_problem,
+    yaml_version_problem,
+)
 
 DOCUMENT = "(document)"
 
@@ -45,7 +52,10 @@ def _yaml_loader():
 
             def compose_document(self):
                 self.depth = 0
-                return super().compose_document()
+                node = super().compose_document()
+                if self.anchors and expands_too_far(node):  # anchors are kept until the document ends
+                    raise TooDeep(TOO_EXPANDED)
+                return node
 
             def compose_sequence_node(self, anchor):
                 return self._nested(super().compose_sequence_node, anchor)
@@ -72,7 +82,8 @@ def _yaml_loader():
 
 
 class TooDeep(ValueError):
-    """The YAML composer met a node nested deeper than the limit."""
+    """The YAML composer met a node nested deeper than the limit, or aliases that expand the
+    document beyond it; the message is the problem of ``(document)``."""
 
 
 def _syntax_problem(exc: Exception) -> Problem:
@@ -117,8 +128,8 @@ def parse_text(text: str, *, json_only: bool = False) -> Any:
 
     try:
         return read_yaml(text)
-    except TooDeep:
-        raise InvalidDocument([Problem(DOCUMENT, TOO_DEEP)]) from None
+    except TooDeep as exc:
+        raise InvalidDocument([Problem(DOCUMENT, str(exc))]) from None
     except (YAMLError, ValueError) as exc:
         raise InvalidDocument([_syntax_problem(exc)]) from None
 
@@ -289,7 +300,8 @@ def cross_reference_problems(data: dict[str, Any]) -> list[Problem]:
 # ------------------------------------------------------------------ validation
 
 def validate(data: Any, source: str = ""):
-    """Validate parsed data into a ``Partnership``; raise ``InvalidDocument`` listing every problem."""
+    """Validate parsed data into a ``Partnership``; raise ``InvalidDocument`` listing every problem.
+    Without the intake limits: this is how stored versions are read (see ``intake``)."""
     from pydantic import ValidationError
 
     from .model import Partnership

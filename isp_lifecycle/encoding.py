@@ -28,8 +28,9 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\
 _UNSAFE_KEEP_LINES = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
-_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Patterns used off the ``isp check`` path are compiled on first use (``re``'s own cache).
+_SURROGATES = r"[\ud800-\udfff]"
+_BREAKS = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
 
 
 def _escape(match: re.Match) -> str:
@@ -67,7 +68,7 @@ def json_text(data: Any) -> str:
 def one_line(text: str) -> str:
     """Text for one header line: whitespace and control characters collapse to single spaces,
     lone surrogates become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", _BREAKS.sub(" ", text).strip())
+    return re.sub(_SURROGATES, "\ufffd", re.sub(_BREAKS, " ", text).strip())
 
 
 def mrkdwn(text: str) -> str:
@@ -76,10 +77,10 @@ def mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_CARD_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
+_CARD_MARKDOWN = r"([\\`*_\[\]()~])"
 
 
 def card_text(text: str) -> str:
     """Text for an Adaptive Card ``TextBlock`` or fact (Teams renders a Markdown subset there):
     Markdown punctuation backslash-escaped, so ``[x](https://…)`` in a document is no link."""
-    return _CARD_MARKDOWN.sub(r"\\\1", text)
+    return re.sub(_CARD_MARKDOWN, r"\\\1", text)

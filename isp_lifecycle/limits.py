@@ -21,8 +21,11 @@ MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_EMAIL = 254
 
+MAX_EXPANDED = 100_000
+
 TOO_LARGE = "larger than 1 MiB"
 TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels of mappings and lists"
+TOO_EXPANDED = f"its aliases (*name) expand it to more than {MAX_EXPANDED:,} values"
 
 # Surrogates are not Unicode scalar values; C0 and C1 controls are not text.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -159,6 +162,40 @@ def yaml_version_problem(text: str) -> Problem | None:
                                      "documents are read as YAML 1.2 (where yes/no/NO are text): remove the "
                                      "%YAML line or make it %YAML 1.2")
     return None
+
+
+def expands_too_far(root: Any) -> bool:
+    """Whether a composed YAML node graph, aliases followed, holds more than ``MAX_EXPANDED``
+    nodes. Aliases make a small text a huge document (a list of 1,000 aliases of a partner
+    holding 1,000 aliases of a contact is a million contacts to validate); each distinct node
+    is weighed once, so this costs one pass over the text's own nodes."""
+    weight: dict[int, int] = {}
+    entered: set[int] = set()  # a node met again while its children are weighed is a cycle: weight 0
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in weight or (not expanded and id(node) in entered):
+            continue
+        children = _children(node)
+        if expanded or not children:
+            weight[id(node)] = total = 1 + sum(weight.get(id(child), 0) for child in children)
+            if total > MAX_EXPANDED:
+                return True
+        else:
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in weight)
+    return False
+
+
+def _children(node: Any) -> list[Any]:
+    """A node's children: a sequence's items, a mapping's keys and values, none for a scalar."""
+    if isinstance(node.value, str):
+        return []
+    out: list[Any] = []
+    for item in node.value:
+        out.extend(item) if isinstance(item, tuple) else out.append(item)
+    return out
 
 
 def size_problem(text: str) -> Problem | None:

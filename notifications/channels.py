@@ -358,8 +358,7 @@ def teams_body(out: Outgoing) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": card_text(r.subject), "weight": "Bolder", "size": "Medium",
-             "wrap": True, "style": "heading"},
+            {"type": "TextBlock", "text": card_text(r.subject), "weight": "Bolder", "size": "Medium", "wrap": True},
             {"type": "FactSet", "facts": facts(out)},
             {"type": "TextBlock", "text": card_text(r.text.strip()), "wrap": True},
         ],

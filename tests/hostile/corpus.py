@@ -141,6 +141,8 @@ def reported_cases() -> list[Case]:
         Case("custom-tag", "a.yaml", (base.replace("name: Northern", "name: !x Northern", 1)).encode(), ANY),
         Case("huge-int", "a.yaml", (base.replace("amount: 3", "amount: " + "9" * 5000, 1)).encode(), ANY),
         Case("billion-laughs", "a.yaml", _laughs().encode(), ANY),
+        Case("alias-bomb-in-fields", "a.yaml", alias_bomb(1000).encode(), DOC),
+        Case("a-few-aliases", "a.yaml", alias_bomb(20).encode(), "partners[1].id"),
         Case("recursive-alias", "a.yaml", (base + "vision: &v {statement: *v}\n").encode(), ANY),
         Case("merge-key", "a.yaml", (base + "vision: {<<: {statement: x}}\n").encode(), ANY),
         Case("non-string-key", "a.yaml", (base + "? [a, b]\n: c\n1: 2\n").encode(), ANY),
@@ -158,6 +160,14 @@ def _nest(levels: int):
     for _ in range(levels):
         value = [value]
     return value
+
+
+def alias_bomb(n: int) -> str:
+    """A partner holding ``n`` aliases of one contact, itself aliased ``n`` times: ``n``² contacts."""
+    contacts = "[&c {name: A, email: a@b.example.org}" + ", *c" * (n - 1) + "]"
+    return ("schema: isp/v1\nid: alias-bomb\nname: B\ncountry: GH\nmission: M\nstage: convene\n"
+            "started: '2026-01-15'\npartners: [&p {id: pa, name: P, sector: public, contacts: "
+            + contacts + "}" + ", *p" * (n - 1) + "]\n")
 
 
 def _laughs() -> str:

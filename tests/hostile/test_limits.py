@@ -94,3 +94,17 @@ def test_each_encoding_leaves_nothing_its_destination_would_act_on():
     assert json.loads(json_text({"x": "a\x9b\ud800"})) == {"x": "a\x9b\ud800"} and "\x9b" not in json_text({"x": "\x9b"})
     assert one_line("a\r\nBcc: x\x00y\u2028z") == "a Bcc: x y z"
     assert mrkdwn("<!here> & <@U1>") == "&lt;!here&gt; &amp; &lt;@U1&gt;"
+
+
+def test_aliases_that_expand_a_small_text_into_a_million_values_are_refused_at_once():
+    from .corpus import alias_bomb
+
+    assert problems(text=alias_bomb(1000), json_only=False) == [
+        "(document): its aliases (*name) expand it to more than 100,000 values"]
+    assert "(document)" not in " ".join(problems(text=alias_bomb(20), json_only=False))
+
+
+@pytest.mark.parametrize("alias", ["vision: &v {statement: *v}", "goals: &g [*g, [*g]]", "issue: &i {stakes: &s [*i, *s]}"])
+def test_an_alias_inside_itself_gets_an_answer_not_a_hang(alias):
+    yaml = "".join(f"{k}: {v}\n" for k, v in MINIMAL.items()) + alias + "\n"
+    assert problems(text=yaml, json_only=False)
