@@ -137,10 +137,10 @@ def deliver_pending(
     try:
         while limit is None or handled < limit:
             size = batch if limit is None else min(batch, limit - handled)
+            claimed = time.monotonic()  # before the claim: the lease runs from no later than this
             rows = _claim(store, run.owner, run.now, respect_backoff, size, lease, run.failed_ids)
             if not rows:
                 break
-            claimed = time.monotonic()
             for index, row in enumerate(rows):
                 if time.monotonic() - claimed > lease.total_seconds() / 2:
                     _release(store, run.owner, [r.id for r in rows[index:]])
