@@ -41,6 +41,8 @@ def test_a_review_of_two_missions_posts_two_digests_to_the_webhook(store, webhoo
     assert sorted(d["payload"]["mission"] for d in digests) == ["USAID/Ghana", "USAID/Kenya"]
     keys = {headers["Idempotency-Key"] for headers, _body in webhook.posts}
     assert len(keys) == len(webhook.posts)  # every post its own key
+    # the key is the hash of the post's Message-ID (docs/notifications.md says the same)
+    assert all(body["id"] == f"<{headers['Idempotency-Key']}@localhost>" for headers, body in webhook.posts)
 
 
 def test_one_person_directing_two_missions_gets_a_digest_keyed_per_mission(store, monkeypatch):
