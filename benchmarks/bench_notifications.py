@@ -1,7 +1,7 @@
 """How fast the outbox renders and delivers: 10,000 messages to a local SMTP server and to the
 outbox folder.
 
-    .venv/bin/python -m benchmarks.bench_notifications [--count 10000]
+    .venv/bin/python -m benchmarks.bench_notifications [--count 10000] [--deliverers-count 2000]
 
 Queues ``--count`` gate-blocked messages (four findings each, one recipient per row) in a
 SQLite store, then times ``deliver_pending``: read the rows, render subject, text and HTML,
@@ -10,6 +10,12 @@ bounds a crash to one duplicate). The baselines, measured in the same run: raw `
 sends of pre-rendered messages over one connection to the same server, and raw writes of the
 same bytes to files (with the same fsync the outbox does). The ratio says what rendering and
 the outbox's bookkeeping cost over the bare transport.
+
+Concurrent deliverers: ``--deliverers-count`` messages queued in one store (SQLite, then
+PostgreSQL at ``--pg``), delivered to the same SMTP server by 1 and then by 4 delivery
+processes started together, each claiming rows under a lease; the time is from the first
+process's start of delivery to the last one's end (imports excluded), against raw
+``smtplib`` in the same run.
 """
 
 from __future__ import annotations
@@ -92,6 +98,54 @@ def _prerendered(count: int) -> list[tuple[str, bytes]]:
     return out
 
 
+DELIVERER = """
+import json, os, sys, time
+from isp_lifecycle.store import Store
+from notifications.deliver import deliver_pending
+store = Store.open(os.environ["ISP_DATABASE_URL"])
+started = time.time()
+report = deliver_pending(store, respect_backoff=False)
+print(json.dumps({"started": started, "ended": time.time(), "sent": report.sent}))
+"""
+
+
+def _deliverers(url: str, count: int, port: int, processes: int) -> float:
+    """Seconds for ``processes`` concurrent delivery processes to send ``count`` messages."""
+    import json
+    import subprocess
+    import sys
+
+    from isp_lifecycle.store import Store
+
+    store = Store.open(url)
+    try:
+        _queue(store, count)
+    finally:
+        store.close()
+    env = dict(os.environ, ISP_DATABASE_URL=url, ISP_SMTP_HOST="127.0.0.1", ISP_SMTP_PORT=str(port),
+               ISP_AUDIT_KEY="bench")
+    running = [subprocess.Popen([sys.executable, "-c", DELIVERER], env=env, stdout=subprocess.PIPE, text=True)
+               for _ in range(processes)]
+    results = [json.loads(p.communicate(timeout=1800)[0]) for p in running]
+    assert sum(r["sent"] for r in results) == count, results
+    return max(r["ended"] for r in results) - min(r["started"] for r in results)
+
+
+def _concurrent(count: int, port: int, pg: str | None, raw_rate: float) -> None:
+    from benchmarks.bench_store import Database
+
+    print(f"concurrent deliverers: {count} messages, leased claims, SMTP; raw smtplib {raw_rate:8.0f} msg/s")
+    for backend in ["sqlite"] + (["postgresql"] if pg else []):
+        for processes in (1, 4):
+            database = Database(backend, pg or "")
+            try:
+                elapsed = _deliverers(database.url, count, port, processes)
+            finally:
+                database.drop()
+            print(f"  {backend:<10} {processes} deliverer(s) {count / elapsed:8.0f} msg/s"
+                  f"   {raw_rate / (count / elapsed):5.1f}x raw smtplib's time per message")
+
+
 def main(argv=None) -> None:
     from aiosmtpd.controller import Controller
 
@@ -99,6 +153,9 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--deliverers-count", type=int, default=2_000)
+    parser.add_argument("--pg", default=os.environ.get("ISP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
+                        help="PostgreSQL server for the concurrent run ('' to skip)")
     args = parser.parse_args(argv)
     count = args.count
 
@@ -134,6 +191,7 @@ def main(argv=None) -> None:
             smtp = _deliver(folder, count, "smtp", {"smtp": lambda: SmtpChannel(SmtpSettings("127.0.0.1", port))})
             outbox = _deliver(folder, count, "outbox", {"outbox": lambda: OutboxChannel(folder / "outbox")})
             assert handler.count == 2 * count
+            _concurrent(args.deliverers_count, port, args.pg, count / raw_smtp)
     finally:
         controller.stop()
 

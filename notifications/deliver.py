@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from isp_lifecycle import outbox
 from isp_lifecycle.services import utcnow
@@ -128,19 +129,17 @@ def deliver_pending(
     deliverer holds, and mark each. ``channels`` maps a channel name to a factory (default:
     outbox, SMTP, webhook from the settings); ``user_templates`` defaults to
     ``ISP_TEMPLATES_DIR``; ``hook`` is for tests (see the module's docstring)."""
-    with store.sessions.begin() as session:
-        origin = outbox.installation_id(session)
     run = _Run(store, now or utcnow(), channels or default_channels(),
                user_templates if user_templates is not None else rendering.user_templates_dir(),
-               mail_from(), origin, deliverer_name(), hook or (lambda point, row: None))
+               mail_from(), _origin(store), deliverer_name(), hook or (lambda point, row: None))
     handled = 0
     try:
         while limit is None or handled < limit:
             size = batch if limit is None else min(batch, limit - handled)
+            claimed = time.monotonic()  # before the claim: the lease runs from no later than this
             rows = _claim(store, run.owner, run.now, respect_backoff, size, lease, run.failed_ids)
             if not rows:
                 break
-            claimed = time.monotonic()
             for index, row in enumerate(rows):
                 if time.monotonic() - claimed > lease.total_seconds() / 2:
                     _release(store, run.owner, [r.id for r in rows[index:]])
@@ -150,10 +149,24 @@ def deliver_pending(
     finally:
         for channel in run.opened.values():
             channel.close()
-        _release(store, run.owner, None)
+        try:
+            _release(store, run.owner, None)
+        except SQLAlchemyError:  # the store is gone: what this run held frees itself when the lease runs out
+            pass
     with store.sessions() as session:
         run.report.pending = session.scalar(select(func.count()).where(Notification.status == "pending"))
     return run.report
+
+
+def _origin(store: Store) -> str:
+    """The store's installation id; made here if missing (two deliverers may race to make it:
+    the loser reads the winner's)."""
+    try:
+        with store.sessions.begin() as session:
+            return outbox.installation_id(session)
+    except IntegrityError:
+        with store.sessions.begin() as session:
+            return outbox.installation_id(session)
 
 
 def _claim(store: Store, owner: str, now: datetime, respect_backoff: bool, size: int,

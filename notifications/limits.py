@@ -135,7 +135,7 @@ def render_parts(env, names: list[str], ctx: dict[str, Any], *, seconds: float |
                  output: int | None = None) -> list[str]:
     """Render the templates ``names`` with ``ctx`` under one budget, streaming and counting
     (with the watchdog when ``env`` is the sandbox of user templates)."""
-    templates = [env.get_template(name) for name in names]  # compiling is not rendering: outside the budget
+    templates = [env.get_template(name) for name in names]  # compiling is not the template's time
     with budget(seconds, output, watchdog=isinstance(env, LimitedSandbox)) as spent:
         parts = []
         for template in templates:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 from datetime import timedelta
@@ -142,6 +143,10 @@ def test_isp_notifications_deliver_exits_1_while_smtp_is_down_and_0_once_all_are
     assert main(["notifications", "list", "--status", "pending"]) == 0
     listed = capsys.readouterr().out
     assert listed.count("gate-blocked") == 2 and "s3cret" not in listed
+    assert listed.count(f"pending because: cannot reach SMTP server 127.0.0.1:{smtp.port}") == 2
+    assert main(["notifications", "list", "--format", "json"]) == 0
+    items = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(i["failure_reason"].startswith("cannot reach SMTP server") for i in items)
     # an explicit deliver ignores the back-off: tried again now, not in a minute
     smtp.start()
     monkeypatch.delenv("ISP_SMTP_USER")

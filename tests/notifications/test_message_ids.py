@@ -14,16 +14,17 @@ from .helpers import T0, blocked, rows
 
 
 def test_two_stores_sending_the_same_event_to_the_same_person_use_different_message_ids(
-        store, backend, smtp, monkeypatch):
+        env, backend, smtp, monkeypatch):
     monkeypatch.setenv("ISP_CHANNELS", "smtp")
-    other = Store.open(backend.new_database())
+    stores = [Store.open(backend.new_database()) for _ in range(2)]  # two new stores: the same row ids
     try:
-        for each in (store, other):
+        for each in stores:
             blocked(each)  # the same partnership, the same evaluation number, the same two leaders
             assert deliver_pending(each, now=T0).sent == 2
-        assert [r.idempotency_key for r in rows(store)] == [r.idempotency_key for r in rows(other)]
+        assert [r.idempotency_key for r in rows(stores[0])] == [r.idempotency_key for r in rows(stores[1])]
     finally:
-        other.close()
+        for each in stores:
+            each.close()
     by_reader: dict[str, set[str]] = {}
     for message in smtp.messages:
         by_reader.setdefault(message["To"], set()).add(message["Message-ID"])
@@ -40,6 +41,8 @@ def test_a_review_of_two_missions_posts_two_digests_to_the_webhook(store, webhoo
     assert sorted(d["payload"]["mission"] for d in digests) == ["USAID/Ghana", "USAID/Kenya"]
     keys = {headers["Idempotency-Key"] for headers, _body in webhook.posts}
     assert len(keys) == len(webhook.posts)  # every post its own key
+    # the key is the hash of the post's Message-ID (docs/notifications.md says the same)
+    assert all(body["id"] == f"<{headers['Idempotency-Key']}@localhost>" for headers, body in webhook.posts)
 
 
 def test_one_person_directing_two_missions_gets_a_digest_keyed_per_mission(store, monkeypatch):
@@ -53,3 +56,21 @@ def test_one_person_directing_two_missions_gets_a_digest_keyed_per_mission(store
     keys = sorted(r.idempotency_key for r in rows(store))
     assert len(keys) == 4  # two missions, two channels
     assert all(("USAID/Ghana" in k) != ("USAID/Kenya" in k) for k in keys)
+
+
+def test_a_store_upgraded_to_revision_0004_gets_its_own_installation_id(env, backend):
+    from sqlalchemy import text
+
+    from isp_lifecycle.store.engine import make_engine, upgrade
+
+    ids = []
+    for _ in range(2):
+        engine = make_engine(backend.new_database())
+        try:
+            upgrade(engine, "0003")
+            upgrade(engine)
+            with engine.connect() as conn:
+                ids.append(conn.execute(text("SELECT installation_id FROM installation")).scalar_one())
+        finally:
+            engine.dispose()
+    assert len(ids[0]) == 32 and ids[0] != ids[1]
