@@ -2,7 +2,7 @@
 
 Both answer one question, "which rules fire on these facts?", for a gate. The
 durable_rules evaluator drives the C extension ``durable_rules_engine`` directly,
-defending against every crash mode measured in ``docs/engine-notes.md``:
+defending against every crash mode measured on durable-rules 2.0.28 (each named below):
 
 - an always-matching **sentinel** rule, so ``delete_state`` never meets a state where
   nothing matched (a segfault) and no ``MessageNotHandledException``;

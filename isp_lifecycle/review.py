@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from . import lifecycle, outbox
 from .document import validate
 from .errors import UsageError
-from .facts import _happened
+from .facts import happened as _happened
 from .gates import GateChecker
 from .model import Partnership
 from .store import Store, audit
