@@ -53,7 +53,7 @@ def bulk_load(url: str, docs) -> None:
                      "current_version": 1, "row_version": 1, "created_at": now, "updated_at": now} for d in batch])
                 texts = [services.canonical_document(d) for d in batch]
                 conn.execute(insert(DocumentVersion), [
-                    {"partnership_id": d.id, "version": 1, "document": t, "sha256": services._sha256(t),
+                    {"partnership_id": d.id, "version": 1, "document": t, "sha256": services.sha256_text(t),
                      "stage": d.stage, "reason": "import", "created_by": "bench", "created_at": now}
                     for d, t in zip(batch, texts)])
     finally:

@@ -112,7 +112,7 @@ def run(backend: str, docs, pg_server: str) -> dict[str, float]:
     try:
         store = Store.open(database.url)
         rows = [{"id": d.id, "document": services.canonical_document(d)} for d in docs]
-        rows = [{**r, "sha256": services._sha256(r["document"])} for r in rows]
+        rows = [{**r, "sha256": services.sha256_text(r["document"])} for r in rows]
         with store.engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_baseline (id VARCHAR(63) PRIMARY KEY, document TEXT, sha256 VARCHAR(64))"))
 

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from . import lifecycle, outbox, services
-from .errors import RefusedOperation, UnknownPartnership, UsageError
+from .uow import Repository, read, run_command, stored_document
+from .errors import RefusedOperation, UsageError
 from .store import Store
 from .store.models import ApprovalRequest, PartnershipRow, StageTransition
 
@@ -37,11 +38,7 @@ class Opened:
 
 
 def _row(store: Store, partnership_id: str) -> PartnershipRow:
-    with store.sessions() as session:
-        row = session.get(PartnershipRow, partnership_id)
-        if row is None:
-            raise UnknownPartnership(partnership_id)
-        return row
+    return read(store, lambda session: Repository(session).partnership(partnership_id))
 
 
 def open_request(
@@ -80,18 +77,7 @@ def open_request(
 
 def open_or_unapplied(store: Store, partnership_id: str) -> ApprovalRequest | None:
     """The partnership's request that still needs the flow: pending, or approved and not applied."""
-    with store.sessions() as session:
-        return session.scalars(
-            select(ApprovalRequest)
-            .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
-            .where(
-                ApprovalRequest.partnership_id == partnership_id,
-                (ApprovalRequest.status == "pending")
-                | ((ApprovalRequest.status == "approved") & StageTransition.id.is_(None)),
-            )
-            .order_by(ApprovalRequest.id.desc())
-            .limit(1)
-        ).first()
+    return read(store, lambda session: Repository(session).open_or_unapplied(partnership_id))
 
 
 def request(store: Store, request_id: int) -> ApprovalRequest:
@@ -126,8 +112,7 @@ def apply_decision(store: Store, request_id: int, *, actor: str | None = None, c
               "from": current.from_stage, "to": current.to_stage, "version": None}
     if current.status != "approved":
         return result
-    with store.sessions() as session:
-        done = session.scalars(select(StageTransition).where(StageTransition.approval_id == request_id)).first()
+    done = read(store, lambda session: Repository(session).transition_for(request_id))
     if done is not None:
         result["version"] = done.to_version
         return result
@@ -185,7 +170,7 @@ def _nudge(store: Store, request_id: int, partnership_id: str, kind: str, now: d
         if current is None or current.status != "pending":
             return False
         row = tx.partnership(current.partnership_id)
-        doc = services._document(tx.current(row))
+        doc = stored_document(tx.current(row))
         recipients = outbox.for_event(event, doc)
         prefix = f"{event}:request-{request_id}:"
         already = tx.session.scalar(select(Notification.id).where(Notification.idempotency_key.startswith(prefix)))
@@ -207,7 +192,7 @@ def _nudge(store: Store, request_id: int, partnership_id: str, kind: str, now: d
                  {"request": request_id, "days_waiting": payload["days_waiting"]})
         return True
 
-    return services._run(store, event, partnership_id, "isp-lifecycle", lambda: now, work)
+    return run_command(store, event, partnership_id, "isp-lifecycle", lambda: now, work)
 
 
 def apply_decided(store: Store, clock=services.utcnow) -> list[dict[str, Any]]:

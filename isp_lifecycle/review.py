@@ -33,7 +33,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -53,19 +53,11 @@ from .review_results import (
 )
 from .store import Store, audit
 from .store.models import PartnershipRow, PortfolioReview, PortfolioReviewChunk
+from .uow import Clock, UnitOfWork, utcnow
 
 log = logging.getLogger("isp_lifecycle.review")
 
 CHUNK_SIZE = 500
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    from .services import utcnow
-
-    return utcnow()
-
 
 def worker_identity() -> str:
     """Which process recorded a chunk, and the process that started it (a Prefect worker, when
@@ -122,7 +114,7 @@ def start_review(
     *,
     chunk_size: int = CHUNK_SIZE,
     checker: GateChecker | None = None,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
 ) -> ReviewPlan:
     """The review of ``as_of`` (and ``mission``): the recorded one, or a new one cut into chunks."""
     if not 1 <= chunk_size <= CHUNK_SIZE:
@@ -152,11 +144,9 @@ def review_chunk(
     seq: int,
     *,
     checker: GateChecker | None = None,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
 ) -> ChunkOutcome:
     """Review the partnerships of chunk ``seq`` in one transaction; a chunk already done is skipped."""
-    from . import services
-
     checker = checker or health.default_checker()
     remind = lifecycle.remind_days()
     key = audit.load_key()
@@ -164,7 +154,7 @@ def review_chunk(
         reader = ChunkReader.open(session, review_id, seq)
         if reader.chunk.done_at is not None:
             return ChunkOutcome(review_id, seq, 0, 0, 0, already_done=True)
-        tx = services._Tx(session, key, "isp-review", clock())
+        tx = UnitOfWork(session, key, "isp-review", clock())
         writer = ChunkWriter(review_id, reader.review.as_of, tx.now)
         for pid, version, doc in reader.documents(eligible):
             verdict, alerts = health.assess(doc, reader.review.as_of, reader.pending.get(pid, ()),
@@ -217,9 +207,7 @@ def _queue_digests(tx, review: PortfolioReview) -> int:
 
 def _complete(session, review: PortfolioReview, clock: Clock) -> ReviewSummary:
     """Every chunk is in: queue the digests, mark the review complete and audit it, at once."""
-    from . import services
-
-    tx = services._Tx(session, audit.load_key(), "isp-review", clock())
+    tx = UnitOfWork(session, audit.load_key(), "isp-review", clock())
     directors = _queue_digests(tx, review)
     review.status, review.error, review.finished_at = "complete", None, tx.now
     session.flush()
@@ -230,7 +218,7 @@ def _complete(session, review: PortfolioReview, clock: Clock) -> ReviewSummary:
     return summary
 
 
-def finish_review(store: Store, review_id: int, *, error: str | None = None, clock: Clock = _utcnow) -> ReviewSummary:
+def finish_review(store: Store, review_id: int, *, error: str | None = None, clock: Clock = utcnow) -> ReviewSummary:
     """Complete the review if every chunk is in (queue the digests, audit it); else mark it incomplete."""
     with store.sessions.begin() as session:
         review = session.get(PortfolioReview, review_id, with_for_update=True)
@@ -253,7 +241,7 @@ def run_review(
     chunk_size: int = CHUNK_SIZE,
     checker: GateChecker | None = None,
     progress: Callable[[ChunkOutcome, ReviewPlan], None] | None = None,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
 ) -> ReviewSummary:
     """The whole review in this process. A failing chunk is logged and the others still run;
     the review is then ``incomplete`` and running it again does the chunks that failed."""

@@ -19,20 +19,13 @@ partnership makes the later commit fail with ``StaleUpdate``, never both succeed
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import json
-import os
-import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import lifecycle, outbox
 from .document import validate
@@ -47,130 +40,21 @@ from .store.models import (
     PartnershipRow,
     StageTransition,
 )
+from .uow import (
+    Clock,
+    Repository,
+    UnitOfWork,
+    canonical_document,
+    default_actor,
+    read,
+    run_command,
+    sha256_text,
+    stored_document,
+    utcnow,
+)
 
-Clock = Callable[[], datetime]
 Evaluator = Callable[[Partnership, str, date], dict[str, Any]]
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def default_actor() -> str:
-    """Who is acting: ``ISP_USER``, else ``$USER@$(hostname)`` (cli.md, Configuration)."""
-    return os.environ.get("ISP_USER") or f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-def canonical_document(doc: Partnership) -> str:
-    """The stored form of a document: every field written out, keys sorted, no spaces."""
-    return audit.canonical_json(doc.to_data())
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# ------------------------------------------------------------------ transactions
-
-@dataclass
-class _Tx:
-    session: Session
-    key: bytes
-    actor: str
-    now: datetime
-    audited: list[int] = field(default_factory=list)
-
-    def audit(self, action: str, partnership_id: str | None, detail: dict[str, Any]) -> None:
-        entry = audit.append(
-            self.session,
-            self.key,
-            at=self.now.isoformat() + "Z",
-            actor=self.actor,
-            action=action,
-            partnership_id=partnership_id,
-            detail=detail,
-        )
-        self.audited.append(entry.seq)
-
-    def partnership(self, partnership_id: str) -> PartnershipRow:
-        row = self.session.get(PartnershipRow, partnership_id)
-        if row is None:
-            raise UnknownPartnership(partnership_id)
-        return row
-
-    def touch(self, row: PartnershipRow) -> None:
-        """Bump ``row_version``: the UPDATE carries ``WHERE row_version = <read>``."""
-        row.updated_at = self.now
-        self.session.flush()
-
-    def current(self, row: PartnershipRow) -> DocumentVersion:
-        return self.session.scalars(
-            select(DocumentVersion).where(
-                DocumentVersion.partnership_id == row.id, DocumentVersion.version == row.current_version
-            )
-        ).one()
-
-    def add_version(self, row: PartnershipRow, doc: Partnership, reason: str) -> DocumentVersion:
-        text = canonical_document(doc)
-        row.name, row.mission, row.stage, row.stage_entered = doc.name, doc.mission, doc.stage, doc.entered
-        row.current_version = (row.current_version or 0) + 1
-        row.updated_at = self.now
-        self.session.flush()  # the partnership row first: the version refers to it
-        version = DocumentVersion(
-            partnership_id=doc.id,
-            version=row.current_version,
-            document=text,
-            sha256=_sha256(text),
-            stage=doc.stage,
-            reason=reason,
-            created_by=self.actor,
-            created_at=self.now,
-        )
-        self.session.add(version)
-        self.session.flush()
-        return version
-
-    def notify(
-        self, event: str, subject: str, partnership_id: str | None, recipients: list, payload: dict
-    ) -> None:
-        """Queue the event's outbox rows (``outbox.queue``): one per email recipient and channel,
-        one per event for the webhook; the idempotency key makes a repeat a no-op."""
-        outbox.queue(self.session, event=event, subject=subject, partnership_id=partnership_id,
-                     recipients=recipients, payload=payload, now=self.now)
-
-    def notify_many(self, messages: list[outbox.Message]) -> int:
-        """Queue many events in one go (``outbox.queue_many``); return how many rows were new."""
-        return outbox.queue_many(self.session, messages, now=self.now)
-
-
-def _run(store: Store, action: str, partnership_id: str, actor: str | None, clock: Clock, work: Callable[[_Tx], Any]):
-    """Run ``work`` in one transaction; on a refusal, roll back and audit the refusal alone."""
-    actor = actor or default_actor()
-    key = audit.load_key()
-    try:
-        with store.sessions.begin() as session:
-            return work(_Tx(session, key, actor, clock()))
-    except (StaleDataError, IntegrityError) as exc:
-        # a lost race: the row changed under us, or a concurrent insert took the same key
-        refusal = StaleUpdate(f"{partnership_id} was changed by someone else meanwhile; nothing was applied, read it again")
-        refusal.__cause__ = exc
-    except RefusedOperation as exc:
-        refusal = exc
-    with store.sessions.begin() as session:
-        if session.get(PartnershipRow, partnership_id) is not None:
-            _Tx(session, key, actor, clock()).audit(
-                f"{action}.refused", partnership_id, {"reason": str(refusal), "error": type(refusal).__name__}
-            )
-    raise refusal
-
-
-def _read(store: Store, work: Callable[[Session], Any]):
-    with store.sessions.begin() as session:
-        return work(session)
-
-
-def _document(version: DocumentVersion) -> Partnership:
-    return validate(json.loads(version.document), f"{version.partnership_id} version {version.version}")
 
 
 # ------------------------------------------------------------------ import / export
@@ -186,9 +70,9 @@ class ImportResult:
 def import_document(store: Store, doc: Partnership, *, actor: str | None = None, clock: Clock = utcnow) -> ImportResult:
     """A new partnership (any stage), or a new version of a known one that keeps its stage."""
     text = canonical_document(doc)
-    sha = _sha256(text)
+    sha = sha256_text(text)
 
-    def work(tx: _Tx) -> ImportResult:
+    def work(tx: UnitOfWork) -> ImportResult:
         row = tx.session.get(PartnershipRow, doc.id)
         if row is None:
             row = PartnershipRow(id=doc.id, current_version=0, created_at=tx.now, updated_at=tx.now)
@@ -200,7 +84,7 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
         current = tx.current(row)
         if current.sha256 == sha:
             return ImportResult(doc.id, current.version, "unchanged")
-        old = _document(current)
+        old = stored_document(current)
         if (old.stage, old.entered) != (doc.stage, doc.entered):
             raise RefusedOperation(
                 f"{doc.id}: an import may not change stage or stage_entered "
@@ -208,9 +92,7 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
                 "stages move only through gates (`isp advance`)"
             )
         version = tx.add_version(row, doc, "import")
-        pending = tx.session.scalars(
-            select(ApprovalRequest).where(ApprovalRequest.partnership_id == doc.id, ApprovalRequest.status == "pending")
-        ).all()
+        pending = tx.repo.pending_requests(doc.id)
         for request in pending:
             request.status = "stale"
         tx.touch(row)
@@ -218,25 +100,20 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
         tx.audit("import", doc.id, {"version": version.version, "sha256": sha, "stale_requests": list(stale)})
         return ImportResult(doc.id, version.version, "updated", stale)
 
-    return _run(store, "import", doc.id, actor, clock, work)
+    return run_command(store, "import", doc.id, actor, clock, work)
 
 
 def export_document(store: Store, partnership_id: str, version: int | None = None) -> Partnership:
     def work(session: Session) -> Partnership:
-        row = session.get(PartnershipRow, partnership_id)
-        if row is None:
-            raise UnknownPartnership(partnership_id)
+        repo = Repository(session)
+        row = repo.partnership(partnership_id)
         wanted = row.current_version if version is None else version
-        stored = session.scalars(
-            select(DocumentVersion).where(
-                DocumentVersion.partnership_id == partnership_id, DocumentVersion.version == wanted
-            )
-        ).one_or_none()
+        stored = repo.version(partnership_id, wanted)
         if stored is None:
             raise UsageError(f"{partnership_id} has no version {wanted} (versions 1 to {row.current_version})")
-        return _document(stored)
+        return stored_document(stored)
 
-    return _read(store, work)
+    return read(store, work)
 
 
 # ------------------------------------------------------------------ gates
@@ -274,7 +151,7 @@ def record_evaluation(
     as_of = _check_verdict(verdict)
     partnership_id = verdict["partnership"]
 
-    def work(tx: _Tx) -> int:
+    def work(tx: UnitOfWork) -> int:
         row = tx.partnership(partnership_id)
         if document_version is not None and document_version != row.current_version:
             raise StaleUpdate(
@@ -296,7 +173,7 @@ def record_evaluation(
         tx.session.add(evaluation)
         tx.touch(row)
         if not evaluation.passed:
-            leaders = outbox.for_event("gate-blocked", _document(tx.current(row)))
+            leaders = outbox.for_event("gate-blocked", stored_document(tx.current(row)))
             tx.notify("gate-blocked", f"evaluation-{evaluation.id}", partnership_id, leaders, verdict)
         tx.audit(
             "evaluate",
@@ -312,7 +189,7 @@ def record_evaluation(
         )
         return evaluation.id
 
-    return _run(store, "evaluate", partnership_id, actor, clock, work)
+    return run_command(store, "evaluate", partnership_id, actor, clock, work)
 
 
 def evaluate_gate(
@@ -327,18 +204,12 @@ def evaluate_gate(
 ) -> tuple[int, dict[str, Any]]:
     """Evaluate the current document with ``evaluator(doc, gate, as_of) -> verdict dict`` and record it."""
 
-    def read(session: Session) -> tuple[Partnership, int]:
-        row = session.get(PartnershipRow, partnership_id)
-        if row is None:
-            raise UnknownPartnership(partnership_id)
-        version = session.scalars(
-            select(DocumentVersion).where(
-                DocumentVersion.partnership_id == partnership_id, DocumentVersion.version == row.current_version
-            )
-        ).one()
-        return _document(version), row.current_version
+    def current(session: Session) -> tuple[Partnership, int]:
+        repo = Repository(session)
+        row = repo.partnership(partnership_id)
+        return repo.current_document(row), row.current_version
 
-    doc, version = _read(store, read)
+    doc, version = read(store, current)
     gate = gate or lifecycle.gate_of(doc.stage)
     if gate is None:
         raise UsageError(f"{partnership_id} is closed: it has no gate to evaluate (name one)")
@@ -359,15 +230,6 @@ def _target(row: PartnershipRow, to: str | None) -> str:
     return target
 
 
-def _pending(session: Session, partnership_id: str) -> ApprovalRequest | None:
-    return session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.partnership_id == partnership_id, ApprovalRequest.status == "pending")
-        .order_by(ApprovalRequest.id)
-        .limit(1)
-    ).first()
-
-
 def _approvers(doc: Partnership) -> list[str]:
     people = ([doc.mission_director] if doc.mission_director else []) + list(doc.delegates)
     return [person.email for person in people]
@@ -385,13 +247,13 @@ def request_approval(
     """Ask the director to approve leaving the current stage; needs a passing evaluation of the
     current stage's gate on the current document version (none for ``review → closed``)."""
 
-    def work(tx: _Tx) -> int:
+    def work(tx: UnitOfWork) -> int:
         row = tx.partnership(partnership_id)
         target = _target(row, to)
-        doc = _document(tx.current(row))
+        doc = stored_document(tx.current(row))
         if doc.mission_director is None:
             raise RefusedOperation(f"{partnership_id} has no mission_director: name one before it can be advanced")
-        open_request = _pending(tx.session, partnership_id)
+        open_request = tx.repo.pending_request(partnership_id)
         if open_request is not None:
             raise RefusedOperation(
                 f"{partnership_id} already has an open approval request (#{open_request.id}, "
@@ -400,16 +262,7 @@ def request_approval(
         evaluation = None
         gate = lifecycle.gate_for_move(row.stage, target)
         if gate is not None:
-            evaluation = tx.session.scalars(
-                select(GateEvaluation)
-                .where(
-                    GateEvaluation.partnership_id == partnership_id,
-                    GateEvaluation.document_version == row.current_version,
-                    GateEvaluation.gate == gate,
-                )
-                .order_by(GateEvaluation.id.desc())
-                .limit(1)
-            ).first()
+            evaluation = tx.repo.latest_evaluation(partnership_id, gate=gate, version=row.current_version)
             if evaluation is None:
                 raise RefusedOperation(
                     f"{partnership_id}: the {gate} gate has not been evaluated on version {row.current_version}"
@@ -443,7 +296,7 @@ def request_approval(
         )
         return request.id
 
-    return _run(store, "request-approval", partnership_id, actor or requested_by, clock, work)
+    return run_command(store, "request-approval", partnership_id, actor or requested_by, clock, work)
 
 
 def decide(
@@ -458,21 +311,18 @@ def decide(
     """Record the decision on the pending request. Only the mission director or a delegate
     (email, case-insensitive), never the requester, and only on an unchanged document."""
 
-    def work(tx: _Tx) -> int:
+    def work(tx: UnitOfWork) -> int:
         row = tx.partnership(partnership_id)
-        request = _pending(tx.session, partnership_id)
+        request = tx.repo.pending_request(partnership_id)
         if request is None:
-            latest = tx.session.scalars(
-                select(ApprovalRequest).where(ApprovalRequest.partnership_id == partnership_id)
-                .order_by(ApprovalRequest.id.desc()).limit(1)
-            ).first()
+            latest = tx.repo.latest_request(partnership_id)
             if latest is not None and latest.status == "stale":
                 raise StaleUpdate(
                     f"{partnership_id}: approval request #{latest.id} is stale, the document changed since "
                     f"(version {latest.document_version} → {row.current_version}); evaluate and request again"
                 )
             raise RefusedOperation(f"{partnership_id} has no pending approval request")
-        doc = _document(tx.current(row))
+        doc = stored_document(tx.current(row))
         who = by.casefold()
         if who not in {email.casefold() for email in _approvers(doc)}:
             raise RefusedOperation(f"{by} may not decide for {partnership_id}: only its mission director or a delegate")
@@ -499,7 +349,7 @@ def decide(
                  {"request": request.id, "to": request.to_stage, "note": note})
         return request.id
 
-    return _run(store, "approve" if approve else "reject", partnership_id, by, clock, work)
+    return run_command(store, "approve" if approve else "reject", partnership_id, by, clock, work)
 
 
 def move_stage(
@@ -513,38 +363,17 @@ def move_stage(
     """Apply an approved move; returns the new document version, whose ``stage_entered`` is the
     UTC date of applying it."""
 
-    def work(tx: _Tx) -> int:
+    def work(tx: UnitOfWork) -> int:
         row = tx.partnership(partnership_id)
         target = _target(row, to)
         gate = lifecycle.gate_for_move(row.stage, target)
-        query = (
-            select(ApprovalRequest)
-            .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
-            .where(
-                ApprovalRequest.partnership_id == partnership_id,
-                ApprovalRequest.status == "approved",
-                ApprovalRequest.from_stage == row.stage,
-                ApprovalRequest.to_stage == target,
-                ApprovalRequest.document_version == row.current_version,
-                StageTransition.id.is_(None),
-            )
-            .order_by(ApprovalRequest.id.desc())
-        )
-        if gate is None:
-            query = query.where(ApprovalRequest.evaluation_id.is_(None))
-        else:
-            query = query.join(GateEvaluation, GateEvaluation.id == ApprovalRequest.evaluation_id).where(
-                GateEvaluation.gate == gate,
-                GateEvaluation.passed.is_(True),
-                GateEvaluation.document_version == row.current_version,
-            )
-        approval = tx.session.scalars(query.limit(1)).first()
+        approval = tx.repo.unapplied_approval(row, target, gate)
         if approval is None:
             what = "an approval" if gate is None else f"a passing {gate} gate evaluation and its approval"
             raise RefusedOperation(
                 f"{partnership_id} cannot move {row.stage} → {target}: it needs {what} on version {row.current_version}"
             )
-        data = _document(tx.current(row)).to_data()
+        data = stored_document(tx.current(row)).to_data()
         data["stage"], data["stage_entered"] = target, tx.now.date().isoformat()
         doc = validate(data, partnership_id)
         from_stage, from_version = row.stage, row.current_version
@@ -564,7 +393,7 @@ def move_stage(
                  {"from": from_stage, "to": target, "request": approval.id, "version": version.version})
         return version.version
 
-    return _run(store, "move", partnership_id, actor, clock, work)
+    return run_command(store, "move", partnership_id, actor, clock, work)
 
 
 def close(store: Store, partnership_id: str, *, actor: str | None = None, clock: Clock = utcnow) -> int:
@@ -604,7 +433,7 @@ def list_partnerships(
             query = query.where(PartnershipRow.mission == mission)
         return [_summary(row, n or 0, evaluation, today) for row, n, evaluation in session.execute(query)]
 
-    return _read(store, work)
+    return read(store, work)
 
 
 def _summary(row: PartnershipRow, pending: int, evaluation: GateEvaluation | None, today: date) -> dict[str, Any]:
@@ -631,17 +460,10 @@ def show(store: Store, partnership_id: str, *, today: date | None = None) -> dic
     today = today or utcnow().date()
 
     def work(session: Session) -> dict[str, Any]:
-        row = session.get(PartnershipRow, partnership_id)
-        if row is None:
-            raise UnknownPartnership(partnership_id)
-        evaluation = session.scalars(
-            select(GateEvaluation).where(GateEvaluation.partnership_id == partnership_id)
-            .order_by(GateEvaluation.id.desc()).limit(1)
-        ).first()
-        requests = session.scalars(
-            select(ApprovalRequest).where(ApprovalRequest.partnership_id == partnership_id,
-                                          ApprovalRequest.status == "pending").order_by(ApprovalRequest.id)
-        ).all()
+        repo = Repository(session)
+        row = repo.partnership(partnership_id)
+        evaluation = repo.latest_evaluation(partnership_id)
+        requests = repo.pending_requests(partnership_id)
         summary = _summary(row, len(requests), evaluation, today)
         summary["open_approvals"] = [
             {"request": r.id, "from": r.from_stage, "to": r.to_stage, "requested_by": r.requested_by,
@@ -651,15 +473,14 @@ def show(store: Store, partnership_id: str, *, today: date | None = None) -> dic
         summary["findings"] = evaluation.findings if evaluation else []
         return summary
 
-    return _read(store, work)
+    return read(store, work)
 
 
 def history(store: Store, partnership_id: str) -> list[dict[str, Any]]:
     """What happened to a partnership, oldest first: versions, evaluations, requests, decisions, moves."""
 
     def work(session: Session) -> list[dict[str, Any]]:
-        if session.get(PartnershipRow, partnership_id) is None:
-            raise UnknownPartnership(partnership_id)
+        Repository(session).partnership(partnership_id)
 
         def rows(model):
             return session.scalars(select(model).where(model.partnership_id == partnership_id)).all()
@@ -685,9 +506,9 @@ def history(store: Store, partnership_id: str) -> list[dict[str, Any]]:
         events.sort(key=lambda item: (item[0], item[1]))
         return [{**event, "at": event["at"].isoformat()} for _, _, event in events]
 
-    return _read(store, work)
+    return read(store, work)
 
 
 def verify_audit(store: Store) -> audit.AuditReport:
     key = audit.load_key()
-    return _read(store, lambda session: audit.verify(session, key))
+    return read(store, lambda session: audit.verify(session, key))

@@ -20,7 +20,6 @@ LONG_MODULES_ALLOWED = ("isp_lifecycle/cli/", "isp_lifecycle/web/", "isp_lifecyc
 FUNCTIONS_ALLOWED: set[str] = {
     "isp_lifecycle/cli/lifecycle.py: advance",
     "isp_lifecycle/services.py: request_approval",
-    "isp_lifecycle/services.py: move_stage",
 }
 MODULES_ALLOWED: set[str] = {
     "isp_lifecycle/services.py",
