@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import RuleEngineError
-from .rulepack import ORDERING, RulePack
+from .rulepack import RulePack
 
 GUARD = "isp_facts"
 GUARD_VALUE = "gate-v1"

@@ -27,17 +27,15 @@ from typing import Any
 
 from ..model import Partnership
 from . import commit, convene, implement, review  # noqa: F401  (declare their facts, gate by gate)
-from .catalogue import (  # noqa: F401  (the public names of the facts projection)
+from .catalogue import (  # noqa: F401  (add_years and happened: the reading rules others use)
     CATALOGUE,
     FINDING_LIST,
     PARAMETER,
     SCALAR,
-    SECTOR_NAMES,
     Fact,
     Reading,
     add_years,
     happened,
-    in_last_year,
 )
 
 GATES = ("convene", "commit", "implement", "review")
