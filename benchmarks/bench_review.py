@@ -94,10 +94,10 @@ class PeakRss:
 def child(mode: str, url: str) -> None:
     """One measured review in this process; prints one JSON line."""
     os.environ["ISP_DATABASE_URL"] = url
-    from isp_lifecycle import review
+    from isp_lifecycle import health, review
     from isp_lifecycle.store import Store
 
-    review.default_checker()  # the rule pack and engine, loaded once by either path
+    health.default_checker()  # the rule pack and engine, loaded once by either path
     if mode == "flow":
         from flows import _prefect
 

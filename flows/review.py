@@ -30,7 +30,8 @@ configure()
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 
-from isp_lifecycle import review  # noqa: E402
+from isp_lifecycle import review, review_results  # noqa: E402
+from isp_lifecycle.errors import ReviewIncomplete  # noqa: E402
 from isp_lifecycle.store import Store  # noqa: E402
 
 DEFAULT_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
@@ -38,7 +39,7 @@ CHUNK_DEPLOYMENT = "review-chunk/review-chunk"
 REVIEW_DEPLOYMENT_NAME = "weekly-review"
 
 # In-process observers of finished chunks (the CLI's progress bar); nothing is sent through Prefect.
-chunk_listeners: list[Callable[[review.ChunkOutcome, review.ReviewPlan], None]] = []
+chunk_listeners: list[Callable[[review.ChunkOutcome, review_results.ReviewPlan], None]] = []
 
 _stores: dict[str, Store] = {}
 
@@ -74,7 +75,7 @@ io_task = task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_r
 
 
 @io_task
-def plan_review(as_of: date, mission: str | None, chunk_size: int) -> review.ReviewPlan:
+def plan_review(as_of: date, mission: str | None, chunk_size: int) -> review_results.ReviewPlan:
     return review.start_review(_store(), as_of, mission, chunk_size=chunk_size)
 
 
@@ -84,7 +85,7 @@ def review_chunk(review_id: int, seq: int) -> review.ChunkOutcome:
 
 
 @io_task
-def finish_review(review_id: int, error: str | None = None) -> review.ReviewSummary:
+def finish_review(review_id: int, error: str | None = None) -> review_results.ReviewSummary:
     return review.finish_review(_store(), review_id, error=error)
 
 
@@ -98,7 +99,7 @@ def review_chunk_flow(review_id: int, seq: int) -> dict[str, Any]:
     return {"seq": seq, "reviewed": outcome.reviewed, "host": os.uname().nodename, "pid": os.getpid()}
 
 
-def _run_here(plan: review.ReviewPlan, logger) -> str | None:
+def _run_here(plan: review_results.ReviewPlan, logger) -> str | None:
     first_error = None
     for n, seq in enumerate(plan.pending, 1):
         try:
@@ -114,7 +115,7 @@ def _run_here(plan: review.ReviewPlan, logger) -> str | None:
     return first_error
 
 
-def _fan_out(plan: review.ReviewPlan, pool: str, logger) -> str | None:
+def _fan_out(plan: review_results.ReviewPlan, pool: str, logger) -> str | None:
     """Chunks as flow runs of the chunk deployment, picked up by the pool's workers."""
     from prefect.client.orchestration import get_client
     from prefect.context import get_run_context
@@ -145,11 +146,11 @@ def _fan_out(plan: review.ReviewPlan, pool: str, logger) -> str | None:
     return first_error
 
 
-def _artifacts(summary: review.ReviewSummary) -> None:
+def _artifacts(summary: review_results.ReviewSummary) -> None:
     table = [{"partnership": pid, "stage": stage, "days in stage": days,
               "verdict": f"blocked ({blocking})" if blocking else "passed",
               "alerts": ", ".join(a["alert"] for a in alerts) or "-"}
-             for pid, stage, days, blocking, alerts in review.overview(_store(), summary.review_id)]
+             for pid, stage, days, blocking, alerts in review_results.overview(_store(), summary.review_id)]
     scope = summary.mission or "every mission"
     create_table_artifact(table, key="portfolio-review-table",
                           description=f"Partnerships reviewed as of {summary.as_of} ({scope})")
@@ -163,10 +164,6 @@ def _artifacts(summary: review.ReviewSummary) -> None:
     lines += [f"| {name} | {n} |" for name, n in summary.by_alert.items()] or ["| none | 0 |"]
     create_markdown_artifact("\n".join(lines), key="portfolio-review-summary",
                              description=f"Portfolio review as of {summary.as_of}")
-
-
-class ReviewNotComplete(RuntimeError):
-    """Raised at the end of a flow run whose review is incomplete, so that the run is Failed."""
 
 
 @flow(name="portfolio-review", log_prints=False)
@@ -185,7 +182,8 @@ def portfolio_review(as_of: date | None = None, mission: str | None = None,
                 summary.status, summary.reviewed, summary.blocked, summary.alerts, summary.new_alerts)
     _artifacts(summary)
     if not summary.complete:
-        raise ReviewNotComplete(f"review {summary.review_id} is incomplete ({summary.error}); run it again")
+        # the one exception for an incomplete review: it fails the flow run (and the CLI exits 1)
+        raise ReviewIncomplete(f"review {summary.review_id} is incomplete ({summary.error}); run it again")
     return summary.to_json()
 
 

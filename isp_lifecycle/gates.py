@@ -59,7 +59,8 @@ class Verdict:
 
 
 class _Params(dict):
-    """Message parameters; a missing one shows as ``?`` rather than failing a verdict."""
+    """Message parameters. The rule loader refuses a placeholder no finding would carry, so the
+    ``?`` shown for a missing one is a last defence, never a rule author's typo."""
 
     def __missing__(self, key: str) -> str:
         return "?"

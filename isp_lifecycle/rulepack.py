@@ -16,13 +16,14 @@ keyed by that digest: an edited rule file changes the digest and is parsed again
 import hashlib
 import json
 import os
+import string
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .errors import RulePackError
-from .facts import FINDING_LISTS, GATES, SCALARS
+from .facts import FACTS, FINDING_LISTS, GATES, PARAMETERS, SCALARS
 from .vocabulary import SEVERITIES
 PRINCIPLES = (
     "flexibility",
@@ -147,7 +148,7 @@ def check_condition(expr: Any, where: str) -> None:
         (name, literal), = value.items()
         kind = SCALARS.get(name)
         if kind is None:
-            raise RulePackError(f"{where}: unknown fact {name!r} (see isp_lifecycle/facts.py SCALARS)")
+            raise RulePackError(f"{where}: unknown fact {name!r} (see the catalogue in isp_lifecycle/facts.py)")
         if key in ORDERING and kind is not int:
             raise RulePackError(f"{where}: {key} compares numbers, but {name!r} is {kind.__name__}")
         if type(literal) is not kind:
@@ -157,9 +158,54 @@ def check_condition(expr: Any, where: str) -> None:
         raise RulePackError(f"{where}: operator {key!r} is not supported (use $and $or $gt $gte $lt $lte $neq)")
     kind = SCALARS.get(key)
     if kind is None:
-        raise RulePackError(f"{where}: unknown fact {key!r} (see isp_lifecycle/facts.py SCALARS)")
+        raise RulePackError(f"{where}: unknown fact {key!r} (see the catalogue in isp_lifecycle/facts.py)")
     if type(value) is not kind:
         raise RulePackError(f"{where}: {key!r} is {kind.__name__}, compared with {value!r}")
+
+
+# ------------------------------------------------------------------ messages
+
+_formatter = string.Formatter()
+
+
+def check_template(template: str, allowed: frozenset[str] | set[str], where: str) -> None:
+    """Refuse a subject or message naming a ``{placeholder}`` no finding would carry.
+
+    Checked at load so that a typo fails loudly here instead of rendering ``?``.
+    """
+    try:
+        parts = list(_formatter.parse(template))
+    except ValueError as exc:
+        raise RulePackError(f"{where}: {exc} in {template!r} (write a literal brace as {{{{ or }}}})") from None
+    for _literal, name, spec, _conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed:
+            raise RulePackError(
+                f"{where}: unknown placeholder {{{name}}}; one of: {', '.join(sorted(allowed))}"
+            )
+        if spec and "{" in spec:
+            raise RulePackError(f"{where}: placeholder {{{name}}} has a nested field in its format")
+
+
+def check_messages(subject: str, message: str | dict[str, str], each: str | None, where: str) -> None:
+    """Every placeholder of ``subject`` and ``message`` is a fact or a key of the ``each`` list's items."""
+    always = frozenset(SCALARS).union(PARAMETERS)
+    listed = FACTS[each] if each else None
+    named = always | listed.keys if listed else always
+    check_template(subject, named, f"{where}: subject")
+    if not isinstance(message, dict):
+        check_template(message, named, f"{where}: message")
+        return
+    for case, template in message.items():
+        if case not in listed.cases:
+            raise RulePackError(
+                f"{where}: message case {case!r} is not a case of {each} "
+                f"({', '.join(listed.cases) or 'it has none'})"
+            )
+        if not isinstance(template, str):
+            raise RulePackError(f"{where}: message for case {case!r} must be text")
+        check_template(template, always | listed.cases[case], f"{where}: message[{case}]")
 
 
 # ------------------------------------------------------------------ loading
@@ -227,7 +273,10 @@ def _parse_rule(data: Any, path: Path, root: Path) -> Rule:
     message = data["message"]
     if isinstance(message, dict) and not each:
         raise RulePackError(f"{where}: a message per case needs 'each'")
+    if not isinstance(data["subject"], str) or not isinstance(message, (str, dict)):
+        raise RulePackError(f"{where}: subject is text; message is text or a mapping of case to text")
     check_condition(data["when"], f"{where}: when")
+    check_messages(data["subject"], message, each, f"{where}")
     return Rule(
         id=data["id"], title=data["title"].strip(), principle=data["principle"], gate=data["gate"],
         severity=data["severity"], quote=" ".join(data["quote"].split()),
@@ -268,6 +317,16 @@ def _from_json(data: dict[str, Any], root: Path) -> RulePack:
     )
 
 
+def _catalogue_key() -> str:
+    """A short hash of the facts catalogue: a pack cached under another catalogue was checked
+    against other names, so it is parsed (and checked) again."""
+    text = ";".join(
+        f"{f.name} {f.kind} {' '.join(sorted(f.keys))} {' '.join(c + ':' + ','.join(sorted(k)) for c, k in f.cases.items())}"
+        for f in FACTS.values()
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 _loaded: dict[str, RulePack] = {}
 
 
@@ -280,7 +339,7 @@ def load_pack(root: Path | None = None, *, use_cache: bool = True) -> RulePack:
     digest = _digest(root, files + [root / "pack.yaml", root / "vocabularies.yaml"])
     if digest in _loaded:
         return _loaded[digest]
-    cache = _cache_dir() / f"pack-{digest.split(':')[1][:32]}.json"
+    cache = _cache_dir() / f"pack-{digest.split(':')[1][:32]}-{_catalogue_key()}.json"
     pack = None
     if use_cache:
         try:

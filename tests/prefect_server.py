@@ -1,13 +1,16 @@
 """One real Prefect server per test session, shared by every test that runs flows.
 
-Start-up costs ~15 s on a fresh database, so it is paid once: the fixture starts
-``prefect server start`` on 127.0.0.1 (a free port, its own PREFECT_HOME in a temp
-folder), waits for /api/health, and stops it at the end of the session. Tests that
-need Prefect take the ``prefect_api`` fixture (declared in tests/conftest.py); it sets
-PREFECT_API_URL for the test process and for subprocesses it starts.
+Start-up costs 15-30 s, so it is paid once and hidden where it can be: when the collected
+tests need it, the server is launched as soon as collection ends (``tests/conftest.py``) and
+boots while the other tests run; the ``prefect_server`` fixture waits for /api/health. Its
+database is fresh every session, but copied from one that Prefect itself migrated once per
+Prefect version (``migrated_database``): running Prefect's ~100 migrations is half the
+start-up. Tests that need Prefect take the ``prefect_api`` fixture (declared in
+tests/conftest.py); it sets PREFECT_API_URL for the test process and for subprocesses it starts.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +25,35 @@ QUIET = {
     "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
+
+
+PREFECT = str(Path(sys.executable).parent / "prefect")
+
+
+def migrated_database(cache: Path) -> Path | None:
+    """An empty Prefect database migrated by Prefect itself, made once per Prefect version and kept
+    in ``cache``; None when it cannot be made (the server then migrates its own, as before)."""
+    from importlib.metadata import version
+
+    template = cache / f"prefect-{version('prefect')}.db"
+    if template.exists():
+        return template
+    work = cache / f"making-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PREFECT_HOME=str(work), **QUIET)
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+    try:
+        done = subprocess.run([PREFECT, "server", "database", "upgrade", "-y"], env=env, capture_output=True,
+                              timeout=300)
+        if done.returncode != 0 or not (work / "prefect.db").exists():
+            return None
+        os.replace(work / "prefect.db", template)  # atomic: a concurrent session sees all of it or none
+        return template
+    except (OSError, subprocess.SubprocessError):
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -41,13 +73,20 @@ class PrefectServer:
             self.env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 120) -> "PrefectServer":
-        prefect = str(Path(sys.executable).parent / "prefect")
+    def launch(self, template: Path | None = None) -> "PrefectServer":
+        """Start the server process and return at once; ``template``: a migrated database to start from."""
+        if template is not None and "PREFECT_API_DATABASE_CONNECTION_URL" not in self.env:
+            shutil.copyfile(template, self.home / "prefect.db")
         log = open(self.home / "server.log", "ab")
         self.proc = subprocess.Popen(
-            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        return self
+
+    def start(self, timeout: float = 120, template: Path | None = None) -> "PrefectServer":
+        if self.proc is None:
+            self.launch(template)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

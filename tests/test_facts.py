@@ -87,3 +87,27 @@ def test_expiry_looks_at_until_alone(base):
     f = facts(base, {"partners[2].commitment.signed": None, "partners[2].commitment.until": "2027-01-01",
                      "partners[1].commitment": None})
     assert [p["id"] for p in f["partners_with_expiring_commitment"]] == ["nmwa"]
+
+
+def test_the_projection_holds_exactly_the_declared_catalogue(base):
+    from isp_lifecycle.facts import FACTS
+
+    assert list(facts(base)) == list(FACTS)
+
+
+def test_every_finding_item_carries_only_the_keys_its_list_declares(base_and_cases):
+    """The keys the rule loader lets messages name are the keys the items really carry."""
+    from isp_lifecycle.cases import document_for
+    from isp_lifecycle.facts import FACTS, FINDING_LISTS
+
+    base, cases = base_and_cases
+    seen: set[str] = set()
+    for case in cases:
+        f = project(document_for(base, case), case.as_of, {"national_health_services"})
+        for name in FINDING_LISTS:
+            declared = FACTS[name]
+            for item in f[name]:
+                expected = declared.cases[item["case"]] if declared.cases else declared.keys
+                assert set(item) == expected, (case.label, name, item)
+                seen.add(name)
+    assert seen == set(FINDING_LISTS), "every list is exercised by some case"

@@ -170,3 +170,43 @@ def test_the_cached_pack_equals_a_fresh_parse(pack):
     assert [r.to_json() for r in parsed.rules] == [r.to_json() for r in pack.rules]
     assert fresh is None or fresh.digest == pack.digest
     assert isinstance(pack.rules[0], Rule)
+
+
+def test_a_typo_in_a_rule_message_placeholder_fails_the_load_naming_file_and_placeholder(tmp_path, pack):
+    import shutil
+
+    copy = tmp_path / "rules"
+    shutil.copytree(pack.root, copy)
+    rule = next(copy.glob("convene/ISP101-*[a-z].yaml"))
+    rule.write_text(rule.read_text().replace("No {sector_name} partner", "No {sectr_name} partner"))
+    with pytest.raises(RulePackError, match=r"convene/ISP101-.*: message: unknown placeholder \{sectr_name\}"):
+        load_pack(copy, use_cache=False)
+
+
+@pytest.mark.parametrize(
+    "subject, message, each, complaint",
+    [
+        ("{subjet}", "x", "sectors_missing", r"subject: unknown placeholder \{subjet\}"),
+        ("partners", "Partner {id}.", None, r"message: unknown placeholder \{id\}"),
+        ("{subject}", "No {sector_nme}.", "sectors_missing", r"unknown placeholder \{sector_nme\}"),
+        ("{subject}", "Lists are not text: {sectors_missing}.", "sectors_missing", "unknown placeholder"),
+        ("{subject}", {"none": "x", "no-milstone": "{id}"}, "initiative_gaps", "'no-milstone' is not a case"),
+        ("{subject}", {"none": "No initiative: {name}.", "no-milestone": "{id}"}, "initiative_gaps",
+         r"message\[none\]: unknown placeholder \{name\}"),
+        ("{subject}", {"x": "y"}, "sectors_missing", "it has none"),
+        ("partners", "Unbalanced {brace", None, "literal brace"),
+        ("partners", "Positional {} field", None, r"unknown placeholder \{\}"),
+    ],
+)
+def test_a_placeholder_no_finding_would_carry_is_refused_at_load(subject, message, each, complaint):
+    from isp_lifecycle.rulepack import check_messages
+
+    with pytest.raises(RulePackError, match=complaint):
+        check_messages(subject, message, each, "test")
+
+
+def test_placeholders_of_facts_parameters_and_each_item_keys_are_accepted():
+    from isp_lifecycle.rulepack import check_messages
+
+    check_messages("{latest_review_subject}", "On {latest_review_date}: {leaders_count} leaders.", None, "test")
+    check_messages("{subject}", {"none": "None.", "no-milestone": "'{id}' ({name}) {case}"}, "initiative_gaps", "t")

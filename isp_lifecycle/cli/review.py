@@ -67,7 +67,7 @@ def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress
     runtime.connect()  # PREFECT_API_URL, else the server of a running `isp serve`, else embedded
     from flows import review as review_flow
 
-    from .. import review
+    from .. import review_results
 
     review_flow.chunk_listeners.append(progress)
     try:
@@ -77,11 +77,11 @@ def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress
         click.echo(f"isp review: the review flow failed: {type(exc).__name__}: {exc}", err=True)
     finally:
         review_flow.chunk_listeners.remove(progress)
-    plan = review.find_review(store, as_of, mission)
+    plan = review_results.find_review(store, as_of, mission)
     if plan is None:
         raise ReviewIncomplete("the review did not start (see the errors above); run it again, "
                                "or with --no-prefect to run it without Prefect")
-    return review.summary(store, plan.review_id)
+    return review_results.summary(store, plan.review_id)
 
 
 def _text_line(row, colour: bool) -> str:
@@ -115,7 +115,7 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
     complete it), 2 on bad usage or an unusable store.
     """
-    from .. import lifecycle, review
+    from .. import lifecycle, review_results
 
     lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with _store() as store:
@@ -126,9 +126,9 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
         finally:
             progress.close()
         colour = fmt == "text" and sys.stdout.isatty()
-        for row in review.results(store, summary.review_id):
+        for row in review_results.results(store, summary.review_id):
             if fmt == "json":
-                click.echo(json.dumps(review.output_line(row, as_of), ensure_ascii=False))
+                click.echo(json.dumps(review_results.output_line(row, as_of), ensure_ascii=False))
             else:
                 click.echo(_text_line(row, colour))
     scope = mission or "every mission"

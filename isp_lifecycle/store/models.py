@@ -1,7 +1,13 @@
 """The store's tables (SQLAlchemy 2 declarative). Migrations in ``migrations/versions`` create them.
 
-Timestamps are written as UTC ISO-8601 text by the services, not by the database, so that
-both SQLite and PostgreSQL keep exactly what was hashed into the audit chain.
+Timestamps are naive UTC datetimes (``DateTime`` columns) set by the services' clock, never by
+a database default, so that SQLite and PostgreSQL hold the same values and tests can fix the
+clock. The one text timestamp is the audit log's ``at``: the UTC ISO-8601 string hashed into
+its chain, kept as text so that both backends give back exactly what was hashed.
+
+The portfolio review's classes are named ``PortfolioReview*`` (a "review" is also a stage and a
+document's review record); their tables keep the names ``reviews``, ``review_chunks`` and
+``review_results`` that migration 0003 created.
 """
 
 from __future__ import annotations
@@ -156,7 +162,7 @@ class AuditEntry(Base):
     hmac: Mapped[str] = mapped_column(String(64))
 
 
-class Review(Base):
+class PortfolioReview(Base):
     """One portfolio review, identified by ``as_of`` and ``mission`` ('' = every mission).
 
     ``status``: ``running`` while chunks are processed, ``incomplete`` when one failed (running
@@ -178,7 +184,7 @@ class Review(Base):
     __table_args__ = (UniqueConstraint("as_of", "mission", name="uq_reviews_as_of_mission"),)
 
 
-class ReviewChunk(Base):
+class PortfolioReviewChunk(Base):
     """A slice of a review's partnerships: ids in ``(after_id, last_id]``, fixed when the review starts."""
 
     __tablename__ = "review_chunks"
@@ -194,7 +200,7 @@ class ReviewChunk(Base):
     __table_args__ = (UniqueConstraint("review_id", "seq", name="uq_review_chunks_seq"),)
 
 
-class ReviewResult(Base):
+class PortfolioReviewResult(Base):
     """What one review found for one partnership: the verdict of its current gate and its alerts."""
 
     __tablename__ = "review_results"

@@ -138,17 +138,19 @@ def test_the_lifecycle_commands_work_against_a_prefect_server_on_postgresql(tmp_
 
     import psycopg
 
+    from ..conftest import postgres_or_skip
     from ..prefect_server import PrefectServer
 
+    server_url = postgres_or_skip()
     name = f"isp_prefect_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True) as db:
+        with psycopg.connect(f"{server_url}/{name}", autocommit=True) as db:
             db.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # Prefect's server needs it
         home = tmp_path / "prefect"
         home.mkdir()
-        server = PrefectServer(home, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}").start()
+        server = PrefectServer(home, f"postgresql+asyncpg://{server_url.split('://', 1)[1]}/{name}").start()
         try:
             ws = Workspace(tmp_path / "home", server.url)
             ws.isp("import", HEALTHY, check=0)
@@ -160,5 +162,5 @@ def test_the_lifecycle_commands_work_against_a_prefect_server_on_postgresql(tmp_
         finally:
             server.stop()
     finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -50,14 +50,14 @@ def count_rows():
 
 def fail_on(monkeypatch, partnership_id: str, error: Exception):
     """Make the review fail on one partnership (its chunk then fails); returns the undo."""
-    from isp_lifecycle import review
+    from isp_lifecycle import health
 
-    real = review.assess
+    real = health.assess
 
     def failing(doc, *args, **kwargs):
         if doc.id == partnership_id:
             raise error
         return real(doc, *args, **kwargs)
 
-    monkeypatch.setattr(review, "assess", failing)
-    return lambda: monkeypatch.setattr(review, "assess", real)
+    monkeypatch.setattr(health, "assess", failing)
+    return lambda: monkeypatch.setattr(health, "assess", real)

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from isp_lifecycle.review import PendingApproval, assess, default_checker, health_alerts
+from isp_lifecycle.health import PendingApproval, assess, default_checker, health_alerts
 
 from .conftest import fixture_data, variant
 

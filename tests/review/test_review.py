@@ -5,9 +5,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import insert
 
-from isp_lifecycle import review, services
+from isp_lifecycle import review, review_results, services
 from isp_lifecycle.document import load
-from isp_lifecycle.store.models import ApprovalRequest, Review, ReviewResult, StandingAlert
+from isp_lifecycle.store.models import ApprovalRequest, PortfolioReview, PortfolioReviewResult, StandingAlert
 
 from ..conftest import FIXTURES
 from .conftest import AS_OF, dump, fail_on, fixture_data, outbox, variant
@@ -59,7 +59,7 @@ def load_portfolio(store, docs=None):
 
 def found(store, review_id):
     return {r.partnership_id: {(a["alert"], a["subject"].rstrip("0123456789")) for a in r.alerts}
-            for r in review.results(store, review_id)}
+            for r in review_results.results(store, review_id)}
 
 
 def test_each_partnership_raises_exactly_the_alerts_gates_md_defines(store):
@@ -74,7 +74,7 @@ def test_each_partnership_raises_exactly_the_alerts_gates_md_defines(store):
 def test_results_are_the_verdict_of_the_current_stage_gate_in_the_cli_shape(store):
     load_portfolio(store)
     summary = review.run_review(store, AS_OF)
-    lines = [review.output_line(r, AS_OF) for r in review.results(store, summary.review_id)]
+    lines = [review_results.output_line(r, AS_OF) for r in review_results.results(store, summary.review_id)]
     assert [line["partnership"] for line in lines] == sorted(line["partnership"] for line in lines)
     by_id = {line["partnership"]: line for line in lines}
     assert list(by_id["gh-mnh-north"]) == ["partnership", "stage", "gate", "as_of", "passed", "findings", "alerts"]
@@ -169,7 +169,7 @@ def test_an_interrupted_review_is_incomplete_and_running_it_again_completes_it_w
     repair()
     fixed = review.run_review(store, AS_OF, chunk_size=2)
     assert fixed.complete and fixed.review_id == broken.review_id and fixed.reviewed == 6
-    assert count_rows(store, ReviewResult) == 6 and count_rows(store, Review) == 1
+    assert count_rows(store, PortfolioReviewResult) == 6 and count_rows(store, PortfolioReview) == 1
     interrupted_outbox = sorted(outbox(store))
 
     # the same portfolio reviewed in one go queues the very same messages
@@ -201,7 +201,7 @@ def test_a_review_records_which_process_did_each_chunk(store):
     summary = review.run_review(store, AS_OF, chunk_size=4)
     from sqlalchemy import select
 
-    from isp_lifecycle.store.models import ReviewChunk
+    from isp_lifecycle.store.models import PortfolioReviewChunk as ReviewChunk
 
     with store.sessions.begin() as session:
         done_by = session.scalars(select(ReviewChunk.done_by).where(ReviewChunk.review_id == summary.review_id)).all()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from isp_lifecycle.store.models import Base, ReviewChunk
+from isp_lifecycle.store.models import Base, PortfolioReviewChunk
 
 from .test_cli import review_json
 from .test_flow import without_ids
@@ -63,7 +63,7 @@ def test_two_workers_share_the_chunks_and_the_result_equals_the_single_process_r
         for worker in workers:
             stop(worker)
     with store.sessions.begin() as session:
-        done_by = session.scalars(select(ReviewChunk.done_by)).all()
+        done_by = session.scalars(select(PortfolioReviewChunk.done_by)).all()
     parents = [int(re.search(r"parent (\d+)", who).group(1)) for who in done_by]
     assert len(parents) == 6
     assert set(parents) == {w.pid for w in workers}, "each worker took some chunks, neither all"

@@ -1,12 +1,12 @@
 """The store suite runs twice: on SQLite (a temporary file) and on PostgreSQL at 127.0.0.1:5432.
 
 The PostgreSQL session creates its own uniquely named databases and drops them at the end.
-Nothing is skipped: a missing PostgreSQL server is a failure, not a skip.
+Under `make test` (and so in CI) a missing PostgreSQL server is a failure; under `make test-fast`
+its tests are skipped with one line saying why (``tests/conftest.py``, ``postgres_or_skip``).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -17,8 +17,9 @@ from isp_lifecycle.document import load
 from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import Base
 
+from ..conftest import PG_SERVER, postgres_or_skip
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-PG_SERVER = os.environ.get("ISP_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 AUDIT_KEY = "test-audit-key"
 
 
@@ -62,6 +63,8 @@ class PostgresBackend:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request, tmp_path_factory):
+    if request.param == "postgresql":
+        postgres_or_skip()
     chosen = SqliteBackend(tmp_path_factory.mktemp("sqlite")) if request.param == "sqlite" else PostgresBackend()
     yield chosen
     chosen.drop_all()

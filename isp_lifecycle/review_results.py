@@ -1,0 +1,227 @@
+"""Reading what portfolio reviews found: the API the CLI, the flow's artifacts and the report use.
+
+Everything here reads; nothing records. Rows come back as typed, detached objects
+(``ReviewedPartnership``, ``ReviewRecord``, ``ReviewSummary``), streamed in batches of
+``READ_BATCH`` so that a review of many thousand partnerships never sits in memory at once.
+
+    find_review(store, as_of, mission)      -> ReviewPlan | None    the review of that date, if started
+    summary(store, review_id)               -> ReviewSummary        counts by stage and by alert
+    results(store, review_id)               -> ReviewedPartnership  per partnership, ordered by id
+    overview(store, review_id)              -> (id, stage, days, blocking, alerts) per partnership
+    output_line(result, as_of)              -> one object of ``isp review --format json``
+    complete_reviews(store, as_of, mission) -> (ReviewRecord, the complete review before it | None)
+    closed_partnerships(store, mission, n)  -> [(id, name)] of closed partnerships, by id
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import UsageError
+from .store import Store
+from .store.models import PartnershipRow, PortfolioReview, PortfolioReviewChunk, PortfolioReviewResult
+
+READ_BATCH = 100
+ALL_MISSIONS = ""  # the stored ``mission`` of a review of every mission
+
+
+def mission_key(mission: str | None) -> str:
+    """How a review's mission is stored: ``ALL_MISSIONS`` for every mission."""
+    return mission or ALL_MISSIONS
+
+
+@dataclass(frozen=True)
+class ReviewPlan:
+    review_id: int
+    as_of: date
+    mission: str | None
+    status: str
+    chunks: int
+    pending: tuple[int, ...]  # seqs of the chunks not done yet
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A recorded review, as the report names it."""
+
+    review_id: int
+    as_of: date
+    mission: str | None
+    rules_digest: str
+
+
+@dataclass(frozen=True)
+class ReviewedPartnership:
+    """What one review found for one partnership."""
+
+    partnership_id: str
+    name: str
+    mission: str
+    stage: str
+    days_in_stage: int
+    director: str | None
+    verdict: dict[str, Any]
+    blocking: int
+    alerts: list[dict[str, str]]
+    new_alerts: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    review_id: int
+    as_of: date
+    mission: str | None
+    status: str
+    chunks: int
+    chunks_done: int
+    reviewed: int
+    blocked: int
+    alerts: int
+    new_alerts: int
+    by_stage: dict[str, int]
+    by_alert: dict[str, int]
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "review": self.review_id, "as_of": self.as_of.isoformat(), "mission": self.mission,
+            "status": self.status, "chunks": self.chunks, "chunks_done": self.chunks_done,
+            "reviewed": self.reviewed, "blocked": self.blocked, "alerts": self.alerts,
+            "new_alerts": self.new_alerts, "by_stage": self.by_stage, "by_alert": self.by_alert, "error": self.error,
+        }
+
+
+# ------------------------------------------------------------------ within a session (the review's own writes)
+
+def plan_of(session: Session, review: PortfolioReview) -> ReviewPlan:
+    chunks = session.execute(
+        select(PortfolioReviewChunk.seq, PortfolioReviewChunk.done_at)
+        .where(PortfolioReviewChunk.review_id == review.id).order_by(PortfolioReviewChunk.seq)
+    ).all()
+    return ReviewPlan(review.id, review.as_of, review.mission or None, review.status, len(chunks),
+                      tuple(seq for seq, done in chunks if done is None))
+
+
+def find(session: Session, as_of: date, mission: str | None) -> PortfolioReview | None:
+    return session.scalars(
+        select(PortfolioReview).where(PortfolioReview.as_of == as_of, PortfolioReview.mission == mission_key(mission))
+    ).one_or_none()
+
+
+def _reviewed(row: PortfolioReviewResult) -> ReviewedPartnership:
+    return ReviewedPartnership(row.partnership_id, row.name, row.mission, row.stage, row.days_in_stage, row.director,
+                               row.verdict, row.blocking, row.alerts, row.new_alerts)
+
+
+def stream_results(session: Session, review_id: int, *, by_director: bool = False) -> Iterator[ReviewedPartnership]:
+    """A review's results ordered by partnership id (or by director, then id), never all in memory."""
+    r = PortfolioReviewResult
+    order = (r.director, r.partnership_id) if by_director else (r.partnership_id,)
+    rows = session.execute(
+        select(r).where(r.review_id == review_id).order_by(*order).execution_options(yield_per=READ_BATCH)
+    ).scalars()
+    for row in rows:
+        found = _reviewed(row)
+        session.expunge(row)
+        yield found
+
+
+def summarize(session: Session, review: PortfolioReview) -> ReviewSummary:
+    plan = plan_of(session, review)
+    reviewed = blocked = alerts = new = 0
+    by_stage: dict[str, int] = {}
+    by_alert: dict[str, int] = {}
+    for row in stream_results(session, review.id):
+        reviewed += 1
+        blocked += not row.verdict["passed"]
+        alerts += len(row.alerts)
+        new += len(row.new_alerts)
+        by_stage[row.stage] = by_stage.get(row.stage, 0) + 1
+        for a in row.alerts:
+            by_alert[a["alert"]] = by_alert.get(a["alert"], 0) + 1
+    return ReviewSummary(review.id, review.as_of, review.mission or None, review.status, plan.chunks,
+                         plan.chunks - len(plan.pending), reviewed, blocked, alerts, new,
+                         dict(sorted(by_stage.items())), dict(sorted(by_alert.items())), review.error)
+
+
+# ------------------------------------------------------------------ the public reading API
+
+def find_review(store: Store, as_of: date, mission: str | None = None) -> ReviewPlan | None:
+    with store.sessions.begin() as session:
+        review = find(session, as_of, mission)
+        return None if review is None else plan_of(session, review)
+
+
+def summary(store: Store, review_id: int) -> ReviewSummary:
+    with store.sessions.begin() as session:
+        review = session.get(PortfolioReview, review_id)
+        if review is None:
+            raise UsageError(f"no review #{review_id} in the store")
+        return summarize(session, review)
+
+
+def results(store: Store, review_id: int) -> Iterator[ReviewedPartnership]:
+    """The recorded results of a review, ordered by partnership id, streamed."""
+    with store.sessions.begin() as session:
+        yield from stream_results(session, review_id)
+
+
+def overview(store: Store, review_id: int) -> Iterator[tuple[str, str, int, int, list[dict[str, str]]]]:
+    """(partnership, stage, days in stage, blocking findings, alerts) per partnership, ordered by
+    id: what a table of the review needs, without reading the verdicts."""
+    r = PortfolioReviewResult
+    with store.sessions.begin() as session:
+        yield from session.execute(
+            select(r.partnership_id, r.stage, r.days_in_stage, r.blocking, r.alerts)
+            .where(r.review_id == review_id).order_by(r.partnership_id).execution_options(yield_per=READ_BATCH)
+        )
+
+
+def output_line(row: ReviewedPartnership, as_of: date) -> dict[str, Any]:
+    """One object of ``isp review --format json`` (docs/spec/cli.md)."""
+    v = row.verdict
+    return {"partnership": row.partnership_id, "stage": row.stage, "gate": v["gate"], "as_of": as_of.isoformat(),
+            "passed": v["passed"], "findings": v["findings"], "alerts": row.alerts}
+
+
+def _record(review: PortfolioReview | None) -> ReviewRecord | None:
+    return None if review is None else ReviewRecord(review.id, review.as_of, review.mission or None,
+                                                    review.rules_digest)
+
+
+def complete_reviews(store: Store, as_of: date | None, mission: str | None) -> tuple[ReviewRecord, ReviewRecord | None]:
+    """The complete review of ``as_of`` (default: the latest) and the complete one before it, for
+    the trend. No such review is bad usage: the user runs ``isp review`` first."""
+    done = select(PortfolioReview).where(PortfolioReview.mission == mission_key(mission),
+                                         PortfolioReview.status == "complete")
+    latest_first = PortfolioReview.as_of.desc()
+    with store.sessions.begin() as session:
+        if as_of is None:
+            review = session.scalars(done.order_by(latest_first).limit(1)).first()
+        else:
+            review = session.scalars(done.where(PortfolioReview.as_of == as_of)).first()
+        if review is None:
+            when = f" as of {as_of.isoformat()}" if as_of else ""
+            raise UsageError(f"no complete review{when} of {mission or 'every mission'} in the store; "
+                             "run `isp review` first")
+        previous = session.scalars(done.where(PortfolioReview.as_of < review.as_of).order_by(latest_first).limit(1))
+        return _record(review), _record(previous.first())
+
+
+def closed_partnerships(store: Store, mission: str | None, limit: int) -> list[tuple[str, str]]:
+    """(id, name) of the closed partnerships (of ``mission``), by id, at most ``limit``."""
+    query = select(PartnershipRow.id, PartnershipRow.name).where(PartnershipRow.stage == "closed")
+    if mission:
+        query = query.where(PartnershipRow.mission == mission)
+    with store.sessions.begin() as session:
+        return [tuple(row) for row in session.execute(query.order_by(PartnershipRow.id).limit(limit))]
