@@ -100,6 +100,49 @@ def record_and_apply(store: Store, request: ApprovalRequest, identity: Identity,
         approvals.apply_decision(store, request.id, actor=identity.email)
 
 
+class Portfolio:
+    """Every partnership (id order) with the roles of its current version, as of ``key``, and
+    an index from people and missions to them, so that what a caller sees is found in the
+    time of what they see, not of the whole portfolio. ``authz.sees`` still decides each one."""
+
+    def __init__(self, key: tuple, rows: list[tuple[Any, Roles]], settings: Settings) -> None:
+        self.key, self.rows, self.settings = key, rows, settings
+        self.by_person: dict[str, list[int]] = {}
+        self.by_mission: dict[str, list[int]] = {}
+        for n, (_, roles) in enumerate(rows):
+            self.by_mission.setdefault(roles.mission, []).append(n)
+            for email in roles.deciders | roles.leaders | roles.contacts:
+                self.by_person.setdefault(email, []).append(n)
+        self._callers: dict[Identity, Caller] = {}
+        self._visible: dict[Identity, list[tuple[Any, Roles]]] = {}
+
+    def caller(self, identity: Identity) -> Caller:
+        found = self._callers.get(identity)
+        if found is None:
+            own = (self.rows[n][1] for n in self.by_person.get(identity.email.casefold(), ()))
+            found = authz.caller(identity, self.settings, own)
+            if len(self._callers) < 10_000:
+                self._callers[identity] = found
+        return found
+
+    def visible(self, identity: Identity) -> list[tuple[Any, Roles]]:
+        """What the caller may see, in id order."""
+        found = self._visible.get(identity)
+        if found is None:
+            who = self.caller(identity)
+            if who.admin:
+                candidates = range(len(self.rows))
+            else:
+                indexes = set(self.by_person.get(who.email, ()))
+                for mission in who.staff_of | who.decides_in:
+                    indexes.update(self.by_mission.get(mission, ()))
+                candidates = sorted(indexes)
+            found = [self.rows[n] for n in candidates if authz.sees(who, self.rows[n][1])]
+            if len(self._visible) < 1_000:
+                self._visible[identity] = found
+        return found
+
+
 class Access:
     """One per process: the store, the settings and the cache of roles."""
 
@@ -107,6 +150,7 @@ class Access:
         self.store = store
         self.settings = settings
         self._roles: dict[tuple[str, int], Roles] = {}
+        self._snapshot: Portfolio | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ roles
@@ -130,21 +174,28 @@ class Access:
             self._roles.update(found)
         return found
 
-    def _portfolio(self, session: Session) -> list[tuple[Any, Roles]]:
+    def _portfolio(self, session: Session) -> Portfolio:
+        """Every partnership with its roles, read again only when a partnership changed: every
+        change bumps a ``row_version`` and a new one adds a row, so (count, sum) moves."""
+        key = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
+                                    .select_from(PartnershipRow)).one())
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.key == key:
+                return self._snapshot
         rows = session.execute(
             select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
                    PartnershipRow.stage_entered, PartnershipRow.current_version).order_by(PartnershipRow.id)
         ).all()
         roles = self._roles_of(session, [(r.id, r.current_version) for r in rows])
-        return [(r, roles[(r.id, r.current_version)]) for r in rows]
-
-    def _caller(self, identity: Identity, portfolio: list[tuple[Any, Roles]]) -> Caller:
-        return authz.caller(identity, self.settings, (roles for _, roles in portfolio))
+        snapshot = Portfolio(key, [(r, roles[(r.id, r.current_version)]) for r in rows], self.settings)
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
 
     def _visible(self, session: Session, identity: Identity, partnership_id: str) -> tuple[Caller, PartnershipRow, Roles]:
         """The partnership if the caller may see it, else ``UnknownPartnership`` (no disclosure)."""
         portfolio = self._portfolio(session)
-        who = self._caller(identity, portfolio)
+        who = portfolio.caller(identity)
         row = session.get(PartnershipRow, partnership_id)
         if row is None:
             raise UnknownPartnership(partnership_id)
@@ -174,15 +225,15 @@ class Access:
         check_limit(limit)
         with self.store.sessions() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
+            who = portfolio.caller(identity)
             pending = dict(session.execute(
                 select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id))
                 .where(ApprovalRequest.status == "pending").group_by(ApprovalRequest.partnership_id)).all())
         page: list[dict[str, Any]] = []
-        for row, roles in portfolio:
+        for row, roles in portfolio.visible(identity):
             if (after is not None and row.id <= after) or (stage and row.stage != stage):
                 continue
-            if (mission and row.mission.casefold() != mission.casefold()) or not authz.sees(who, roles):
+            if mission and row.mission.casefold() != mission.casefold():
                 continue
             if len(page) == limit:
                 return page, page[-1]["id"]
@@ -218,8 +269,8 @@ class Access:
             raise UsageError(f"status must be pending, approved, rejected or stale, not {status[:40]!r}")
         with self.store.sessions() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
-            visible = {row.id for row, roles in portfolio if authz.sees(who, roles)}
+            who = portfolio.caller(identity)
+            visible = {row.id for row, _ in portfolio.visible(identity)}
             query = (select(ApprovalRequest, StageTransition.id)
                      .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
                      .order_by(ApprovalRequest.id))
@@ -298,7 +349,7 @@ class Access:
         data, doc, invalid = upload.data, upload.doc, upload.invalid
         with self.store.sessions() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
+            who = portfolio.caller(identity)
             row = session.get(PartnershipRow, partnership_id)
             new = Roles.of(data if isinstance(data, dict) else {})
             old = None
