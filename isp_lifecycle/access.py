@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from . import approvals, authz, lifecycle, services
+from . import approvals, authz, lifecycle, services, tokens
 from .authz import Caller, Forbidden, Roles
 from .document import parse_text, validate
 from .errors import (
@@ -37,6 +37,7 @@ from .errors import (
 from .identity import Identity
 from .settings import Settings
 from .store import Store, audit
+from .portfolio import Portfolio, reader
 from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
 
 NOTE_LIMIT = 2000
@@ -100,49 +101,6 @@ def record_and_apply(store: Store, request: ApprovalRequest, identity: Identity,
         approvals.apply_decision(store, request.id, actor=identity.email)
 
 
-class Portfolio:
-    """Every partnership (id order) with the roles of its current version, as of ``key``, and
-    an index from people and missions to them, so that what a caller sees is found in the
-    time of what they see, not of the whole portfolio. ``authz.sees`` still decides each one."""
-
-    def __init__(self, key: tuple, rows: list[tuple[Any, Roles]], settings: Settings) -> None:
-        self.key, self.rows, self.settings = key, rows, settings
-        self.by_person: dict[str, list[int]] = {}
-        self.by_mission: dict[str, list[int]] = {}
-        for n, (_, roles) in enumerate(rows):
-            self.by_mission.setdefault(roles.mission, []).append(n)
-            for email in roles.deciders | roles.leaders | roles.contacts:
-                self.by_person.setdefault(email, []).append(n)
-        self._callers: dict[Identity, Caller] = {}
-        self._visible: dict[Identity, list[tuple[Any, Roles]]] = {}
-
-    def caller(self, identity: Identity) -> Caller:
-        found = self._callers.get(identity)
-        if found is None:
-            own = (self.rows[n][1] for n in self.by_person.get(identity.email.casefold(), ()))
-            found = authz.caller(identity, self.settings, own)
-            if len(self._callers) < 10_000:
-                self._callers[identity] = found
-        return found
-
-    def visible(self, identity: Identity) -> list[tuple[Any, Roles]]:
-        """What the caller may see, in id order."""
-        found = self._visible.get(identity)
-        if found is None:
-            who = self.caller(identity)
-            if who.admin:
-                candidates = range(len(self.rows))
-            else:
-                indexes = set(self.by_person.get(who.email, ()))
-                for mission in who.staff_of | who.decides_in:
-                    indexes.update(self.by_mission.get(mission, ()))
-                candidates = sorted(indexes)
-            found = [self.rows[n] for n in candidates if authz.sees(who, self.rows[n][1])]
-            if len(self._visible) < 1_000:
-                self._visible[identity] = found
-        return found
-
-
 class Access:
     """One per process: the store, the settings and the cache of roles."""
 
@@ -152,6 +110,8 @@ class Access:
         self._roles: dict[tuple[str, int], Roles] = {}
         self._snapshot: Portfolio | None = None
         self._lock = threading.Lock()
+        self._rebuilding = threading.Lock()
+        self.reads = reader(store)
 
     # ------------------------------------------------------------ roles
 
@@ -182,6 +142,13 @@ class Access:
         with self._lock:
             if self._snapshot is not None and self._snapshot.key == key:
                 return self._snapshot
+        with self._rebuilding:  # one thread reads the portfolio again; the others wait for it
+            with self._lock:
+                if self._snapshot is not None and self._snapshot.key == key:
+                    return self._snapshot
+            return self._rebuild(session, key)
+
+    def _rebuild(self, session: Session, key: tuple) -> Portfolio:
         rows = session.execute(
             select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
                    PartnershipRow.stage_entered, PartnershipRow.current_version).order_by(PartnershipRow.id)
@@ -214,8 +181,11 @@ class Access:
     # ------------------------------------------------------------ reading
 
     def health(self) -> None:
-        with self.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with self.reads() as session:
+            session.execute(text("SELECT 1"))
+
+    def identify(self, secret: str, client: str | None) -> Identity | None:
+        return tokens.authenticate(self.store, secret, client=client, reads=self.reads)
 
     def me(self, identity: Identity) -> dict[str, Any]:
         return {"email": identity.email, "admin": self.settings.is_admin(identity.email)}
@@ -223,7 +193,7 @@ class Access:
     def partnerships(self, identity: Identity, *, mission: str | None, stage: str | None, after: str | None,
                      limit: int) -> tuple[list[dict[str, Any]], str | None]:
         check_limit(limit)
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
             who = portfolio.caller(identity)
             pending = dict(session.execute(
@@ -242,7 +212,7 @@ class Access:
         return page, None
 
     def partnership(self, identity: Identity, partnership_id: str) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             _, row, _ = self._visible(session, identity, partnership_id)
             pending = session.scalars(
                 select(ApprovalRequest.id).where(ApprovalRequest.partnership_id == partnership_id,
@@ -256,7 +226,7 @@ class Access:
 
     def document(self, identity: Identity, partnership_id: str, version: int | None) -> dict[str, Any]:
         """The stored document's data, as ``isp export`` writes it."""
-        with self.store.sessions() as session:
+        with self.reads() as session:
             _, row, _ = self._visible(session, identity, partnership_id)
         if version is not None and not 1 <= version <= row.current_version:
             raise NotFound(f"{partnership_id} has no version {version} (versions 1 to {row.current_version})")
@@ -267,7 +237,7 @@ class Access:
         check_limit(limit)
         if status is not None and status not in ("pending", "approved", "rejected", "stale"):
             raise UsageError(f"status must be pending, approved, rejected or stale, not {status[:40]!r}")
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
             who = portfolio.caller(identity)
             visible = {row.id for row, _ in portfolio.visible(identity)}
@@ -299,14 +269,14 @@ class Access:
         return request, _applied(request, moved is not None)
 
     def approval(self, identity: Identity, request_id: int) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             return approval_object(*self._request(session, identity, request_id))
 
     # ------------------------------------------------------------ acting
 
     def decide(self, identity: Identity, request_id: int, *, approve: bool, note: str | None) -> dict[str, Any]:
         action = "approve" if approve else "reject"
-        with self.store.sessions() as session:
+        with self.reads() as session:
             request, _ = self._request(session, identity, request_id)
             rested = self._roles_of(session, [(request.partnership_id, request.document_version)])
         try:
@@ -324,7 +294,7 @@ class Access:
         return self.approval(identity, request_id)
 
     def advance(self, identity: Identity, partnership_id: str, *, to: str | None, as_of: date | None) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             who, row, roles = self._visible(session, identity, partnership_id)
             stage = row.stage
         try:
@@ -347,7 +317,7 @@ class Access:
     def put_document(self, identity: Identity, partnership_id: str, upload: Upload) -> tuple[bool, dict]:
         """``isp import`` of a parsed body; returns (created, {"version", "changed"})."""
         data, doc, invalid = upload.data, upload.doc, upload.invalid
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
             who = portfolio.caller(identity)
             row = session.get(PartnershipRow, partnership_id)

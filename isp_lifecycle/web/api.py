@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .. import access, tokens
+from .. import access
 from ..identity import Identity
 from .errors import PROBLEM, Unauthorized
 from .schemas import (
@@ -55,7 +55,7 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send an API token as `Authorization: Bearer TOKEN` (see `isp token create`)")
     client = request.client.host if request.client else None
-    identity = tokens.authenticate(_access(request).store, credentials.credentials, client=client)
+    identity = _access(request).identify(credentials.credentials, client)
     if identity is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     return identity
