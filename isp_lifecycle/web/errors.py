@@ -102,8 +102,18 @@ def _http(request: Request, exc: HTTPException) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), headers=headers)
 
 
+def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
+    """401 — unless the store is down, since 503 comes first in the order of answers."""
+    try:
+        request.app.state.access.health()
+    except Exception:  # any failure to reach the store is "down"
+        return respond(StoreError("the store cannot be reached; try again shortly"))
+    return respond(exc)
+
+
 def install(app: FastAPI) -> None:
-    handled = (IspError, Unauthorized, OperationalError, InterfaceError)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+    handled = (IspError, OperationalError, InterfaceError)
     for kind in handled:
         app.add_exception_handler(kind, lambda request, exc: respond(exc))
     app.add_exception_handler(RequestValidationError, _validation)
