@@ -20,7 +20,7 @@ from .errors import RefusedOperation, UsageError
 from .identity import Identity
 from .store import Store
 from .store.models import ApprovalRequest, StageTransition
-from .uow import Repository, read, run_command, stored_document, utcnow
+from .uow import Repository, established, read, run_command, stored_document, utcnow
 from .views import PendingRequest, pending_requests
 from .vocabulary import RequestStatus
 
@@ -120,7 +120,7 @@ def take_decision(store: Store, request_id: int, *, approver: str, approve: bool
         return DecisionOutcome("already-decided", request_id)
     try:
         decisions.decide(store, current.partnership_id, approve=approve, note=note, clock=clock,
-                         identity=identity or Identity.asserted(approver))
+                         identity=established(identity, approver))
     except RefusedOperation as exc:
         return DecisionOutcome("refused", request_id, exc.reason, str(exc))
     return DecisionOutcome("recorded", request_id)

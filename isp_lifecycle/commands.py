@@ -31,7 +31,7 @@ from .uow import (
     Repository,
     UnitOfWork,
     canonical_document,
-    default_actor,
+    established,
     read,
     run_command,
     sha256_text,
@@ -57,7 +57,7 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
                     identity: Identity | None = None) -> ImportResult:
     """A new partnership (any stage), or a new version of a known one that keeps its stage.
     ``identity`` (default: ``actor`` asserted) is recorded in the audit entry."""
-    identity = identity or Identity.asserted(actor or default_actor())
+    identity = established(identity, actor)
     text = canonical_document(doc)
     sha = sha256_text(text)
 
@@ -314,6 +314,6 @@ def request_approval(
         )
         return request.id
 
-    identity = identity or Identity.asserted(requested_by)
+    identity = established(identity, requested_by)
     return run_command(store, "request-approval", partnership_id, actor or requested_by, clock, work,
                        identity=identity)

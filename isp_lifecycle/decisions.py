@@ -25,7 +25,7 @@ from .settings import Settings, current
 from .store import Store
 from .commands import target_of
 from .store.models import ApprovalRequest, GateEvaluation, StageTransition
-from .uow import Clock, UnitOfWork, default_actor, run_command, utcnow
+from .uow import Clock, UnitOfWork, established, run_command, utcnow
 from .vocabulary import Refusal, RequestStatus, Stage
 
 
@@ -93,7 +93,7 @@ def decide_within(tx: UnitOfWork, partnership_id: str, identity: Identity, appro
 
 
 def _identity(identity: Identity | None, who: str | None) -> Identity:
-    return identity or Identity.asserted(who or default_actor())
+    return established(identity, who)
 
 
 def decide(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -39,6 +40,18 @@ from .store.models import (
     StageTransition,
 )
 from .vocabulary import RequestStatus
+
+
+# Who is acting, as a front end established it (the web layer sets it for the length of a
+# request, ``access.acting``): services called without an explicit ``identity`` use it, so
+# every audit entry written meanwhile names the verified caller instead of an asserted one.
+acting: ContextVar[Identity | None] = ContextVar("acting", default=None)
+
+
+def established(identity: Identity | None, who: str | None) -> Identity:
+    """``identity``, else the one a front end set (``acting``), else ``who`` (or the local
+    user) asserted."""
+    return identity or acting.get() or Identity.asserted(who or default_actor())
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -186,6 +199,7 @@ class UnitOfWork:
               identity: Identity | None = None) -> None:
         """Append one audit entry; ``identity`` (who acted and how that was established) goes
         into its detail as ``{"identity": {...}}``."""
+        identity = identity or acting.get()
         if identity is not None:
             detail = {**detail, "identity": identity.as_audit()}
         entry = audit.append(
