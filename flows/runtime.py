@@ -35,7 +35,6 @@ def healthy(url: str) -> bool:
         return False
 
 
-_healthy = healthy  # the name ``serving`` still imports
 
 
 def connect() -> str:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ._prefect import configure
-from .runtime import _healthy, server_file
+from .runtime import healthy, server_file
 
 DELIVER_EVERY_SECONDS = 60
 ESCALATE_CRON = "0 * * * *"  # hourly: reminders are due by the day, so an hour is prompt enough
@@ -25,7 +25,7 @@ ESCALATE_CRON = "0 * * * *"  # hourly: reminders are due by the day, so an hour 
 def start_local_server(port: int) -> subprocess.Popen | None:
     """Start ``prefect server start`` on 127.0.0.1 (database under PREFECT_HOME) unless one answers."""
     url = f"http://127.0.0.1:{port}/api"
-    if _healthy(url):
+    if healthy(url):
         os.environ["PREFECT_API_URL"] = url
         return None
     home = Path(os.environ["PREFECT_HOME"])
@@ -38,7 +38,7 @@ def start_local_server(port: int) -> subprocess.Popen | None:
     proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     started = time.monotonic()
-    while not _healthy(url):
+    while not healthy(url):
         if proc.poll() is not None:
             raise SystemExit(f"isp serve: the Prefect server did not start; see {home / 'server.log'}")
         if time.monotonic() - started > 180:

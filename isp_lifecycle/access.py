@@ -93,12 +93,6 @@ def _applied(r: ApprovalRequest, moved: bool) -> bool:
     return r.status == "rejected" or (r.status == "approved" and moved)
 
 
-def record_and_apply(store: Store, request: ApprovalRequest, identity: Identity, approve: bool,
-                     note: str | None) -> None:
-    """Record the decision and, when approved, move the stage: one transaction, both or neither."""
-    services.decide_and_apply(store, request.partnership_id, identity=identity, approve=approve, note=note)
-
-
 class Access:
     """One per process: the store, the settings and the cache of roles."""
 
@@ -298,7 +292,8 @@ class Access:
             raise
         if note is not None and len(note) > NOTE_LIMIT:
             raise InvalidDocument([Problem("note", f"at most {NOTE_LIMIT} characters, not {len(note)}")])
-        record_and_apply(self.store, request, identity, approve, note)
+        # the decision and, when approved, the move: one transaction, both or neither
+        services.decide_and_apply(self.store, request.partnership_id, identity=identity, approve=approve, note=note)
         return self.approval(identity, request_id)
 
     def advance(self, identity: Identity, partnership_id: str, *, to: str | None, as_of: date | None) -> dict[str, Any]:

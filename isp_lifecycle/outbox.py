@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from .errors import UsageError
-from .model import _EMAIL_RE, Partnership
+from .limits import is_email
+from .model import Partnership
 
 DIRECTOR, DELEGATES, LEADERS, CONTACTS, REQUESTER = "director", "delegates", "leaders", "contacts", "requester"
 
@@ -79,7 +80,7 @@ def _people(doc: Partnership, group: str, requester: str | None) -> list[Recipie
     if group == CONTACTS:
         return [Recipient(c.email, c.name, "contact") for partner in doc.partners for c in partner.contacts]
     if group == REQUESTER:
-        if not requester or not _EMAIL_RE.match(requester):
+        if not requester or not is_email(requester):
             return []
         known = {p.email.casefold(): p.name for p in [*doc.leaders, *doc.delegates, *filter(None, [doc.mission_director])]}
         return [Recipient(requester, known.get(requester.casefold()), "requester")]

@@ -25,16 +25,7 @@ PENDING: dict[str, str] = {}  # contracts written ahead of the code that satisfi
 
 # `_private` names still used across modules in files being rewritten on other branches.
 # Each entry is "file: module.name"; the lead empties this list as those branches merge.
-PRIVATE_ALLOWED = {
-    "isp_lifecycle/cli/lifecycle.py: isp_lifecycle.cli.store._store",
-    "isp_lifecycle/cli/notifications.py: isp_lifecycle.cli.store._store",
-    "isp_lifecycle/outbox.py: isp_lifecycle.model._EMAIL_RE",
-    "flows/runtime.py: isp_lifecycle.store.engine._safe",
-    "flows/serving.py: flows.runtime._healthy",
-    # helpers of the CLI modules being rewritten on another branch (made public there, or here after)
-    "isp_lifecycle/cli/review.py: isp_lifecycle.cli.check._parse_as_of",
-    "isp_lifecycle/cli/review.py: isp_lifecycle.cli.store._store",
-}
+PRIVATE_ALLOWED: set[str] = set()
 
 
 def _exists(module: str) -> bool:

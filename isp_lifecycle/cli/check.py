@@ -18,7 +18,7 @@ from ..facts import GATES  # noqa: E402  (builds the document models)
 _COLOUR = {"blocking": "red", "advisory": "yellow"}
 
 
-def _parse_as_of(ctx, param, value):
+def parse_as_of(ctx, param, value):
     if value is None:
         return datetime.now(timezone.utc).date()
     try:
@@ -56,7 +56,7 @@ def _text_verdict(verdict, colour: bool) -> str:
 @click.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--gate", type=click.Choice(GATES), help="Gate to check. Default: the gate of the document's current stage.")
-@click.option("--as-of", "as_of", callback=_parse_as_of, metavar="DATE",
+@click.option("--as-of", "as_of", callback=parse_as_of, metavar="DATE",
               help="Check as of this date (YYYY-MM-DD). Default: today (UTC).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people; json: one object per document per line.")

@@ -10,6 +10,7 @@ import click
 
 from ..errors import RefusedOperation
 from ..lifecycle import REVIEW_EXITS
+from . import remote
 from .store import open_store
 
 
@@ -35,8 +36,6 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
              workflow then waits for the decision without holding any process, and this
              command returns (exit 0). Decide with `isp approve`.
     """
-    from . import remote
-
     service = remote.client(as_)
     if service is not None:
         ctx.exit(remote.advance(service, partnership_id, to, as_of, wait))
@@ -107,8 +106,6 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     the request. The decision and the move are one transaction: once the command says
     moved, the stage has moved; the waiting workflow is then resumed to finish its run.
     """
-    from . import remote
-
     service = remote.client(as_)
     if service is not None:
         ctx.exit(remote.approve(service, partnership_id, reject, note, timeout))
@@ -141,8 +138,6 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def pending(fmt):
     """Open approval requests, oldest first, with their age."""
-    from . import remote
-
     service = remote.client(None)
     if service is not None:
         raise click.exceptions.Exit(remote.pending(service, fmt))

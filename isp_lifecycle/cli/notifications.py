@@ -11,7 +11,7 @@ import os
 import click
 
 from ..errors import UsageError
-from .store import _store
+from .store import open_store
 
 STATUSES = ("pending", "sent", "failed")
 
@@ -38,7 +38,7 @@ def list_(status, partnership_id, limit, fmt):
     the last attempt failed."""
     from ..outbox import listing
 
-    with _store() as store:
+    with open_store() as store:
         items = listing(store, status=None if status == "all" else status, partnership_id=partnership_id,
                         limit=limit)
     for item in items:
@@ -79,7 +79,7 @@ def deliver():
     from notifications.deliver import deliver_pending
 
     _check_settings()
-    with _store() as store:
+    with open_store() as store:
         report = deliver_pending(store, respect_backoff=False)
     for row_id, channel, reason in report.errors:
         click.echo(f"#{row_id} ({channel}): {reason}", err=True)
@@ -100,7 +100,7 @@ def retry(ids):
     """Put failed messages (all, or those named) back to pending, to be delivered next."""
     from notifications.deliver import retry_failed
 
-    with _store() as store:
+    with open_store() as store:
         count = retry_failed(store, ids=list(ids) or None)
     click.echo(f"{count} failed message(s) back to pending")
 

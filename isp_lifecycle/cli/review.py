@@ -16,8 +16,8 @@ from datetime import date
 import click
 
 from ..errors import ReviewIncomplete
-from .check import _parse_as_of
-from .store import _store
+from .check import parse_as_of
+from .store import open_store
 
 
 class _Progress:
@@ -100,7 +100,7 @@ def _text_line(row, colour: bool) -> str:
 
 
 @click.command("review")
-@click.option("--as-of", "as_of", callback=_parse_as_of, metavar="DATE",
+@click.option("--as-of", "as_of", callback=parse_as_of, metavar="DATE",
               help="Review as of this date, YYYY-MM-DD. Default: today (UTC).")
 @click.option("--mission", help="Only partnerships of this mission, e.g. USAID/Ghana.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -118,7 +118,7 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     from .. import lifecycle, review_results
 
     lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
-    with _store() as store:
+    with open_store() as store:
         run = _run_bare if no_prefect else _run_flow
         progress = _Progress()
         try:
@@ -152,8 +152,8 @@ def report(out, as_of, mission):
     from .. import report as report_module
     from ..store import isp_home
 
-    day = _parse_as_of(None, None, as_of) if as_of else None
-    with _store() as store:
+    day = parse_as_of(None, None, as_of) if as_of else None
+    with open_store() as store:
         html, reviewed = report_module.render(store, as_of=day, mission=mission)
     path = out or str(isp_home() / "reports" / f"review-{reviewed.isoformat()}.html")
     from pathlib import Path

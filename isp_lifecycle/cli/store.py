@@ -30,7 +30,6 @@ def open_store():
         store.close()
 
 
-_store = open_store  # the name other command modules still use
 
 
 @click.command("import")
@@ -199,7 +198,7 @@ def checkpoint(out):
     """
     from ..store.record import write_checkpoint
 
-    with _store() as store:
+    with open_store() as store:
         path = write_checkpoint(store, out)
     click.echo(str(path))
 

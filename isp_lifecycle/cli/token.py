@@ -10,7 +10,7 @@ import json
 
 import click
 
-from .store import _store
+from .store import open_store
 
 
 @click.group()
@@ -27,7 +27,7 @@ def create(email, name, days):
     from .. import settings, tokens
 
     operator = settings.current().user
-    with _store() as store:
+    with open_store() as store:
         made = tokens.create(store, email, name=name, days=days, actor=operator)
     click.echo(made.secret)
     click.echo(f"token id {made.id}, for {email}, expires {made.expires.date().isoformat()}", err=True)
@@ -40,7 +40,7 @@ def list_(email, fmt):
     """The tokens (of EMAIL), oldest first; never their secrets."""
     from .. import tokens
 
-    with _store() as store:
+    with open_store() as store:
         rows = tokens.list_tokens(store, email)
     for row in rows:
         if fmt == "json":
@@ -58,6 +58,6 @@ def revoke(token_id):
     """End the token ID now: its next call is refused (401)."""
     from .. import settings, tokens
 
-    with _store() as store:
+    with open_store() as store:
         changed = tokens.revoke(store, token_id, actor=settings.current().user)
     click.echo(f"token {token_id} revoked" if changed else f"token {token_id} was already revoked")
