@@ -196,4 +196,4 @@ def spend_link(session, secret: str, now: datetime) -> Link | None:
 
 
 def link_url(settings: Settings, secret: str) -> str:
-    return f"{settings.web_url}/auth/link/{secret}"
+    return f"{settings.web_url}/auth/link?token={secret}"
