@@ -69,8 +69,9 @@ def make_web(store, env, clock, web_port):
     started = []
 
     def make(**values):
-        settings = Settings(home=env / "home", database_url_value=str(store.engine.url.render_as_string(hide_password=False)),
-                            web_url_value=f"http://127.0.0.1:{web_port}", **values)
+        values.setdefault("web_url_value", f"http://127.0.0.1:{web_port}")
+        settings = Settings(home=env / "home", database_url_value=store.engine.url.render_as_string(hide_password=False),
+                            **values)
         app = create_app(settings, store)
         app.state.clock = clock
         started.append(LiveApp(app, web_port).start())

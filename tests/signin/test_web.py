@@ -191,3 +191,39 @@ def test_the_account_page_lists_and_revokes_sessions_and_makes_tokens_of_method_
         assert phone.get("/api/v1/me").status_code == 401
         assert laptop.post(f"/account/tokens/{listed['id']}/revoke", data={"csrf_token": csrf}).status_code == 303
         assert httpx.get(f"{live.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_an_api_post_with_a_session_and_without_the_csrf_header_is_403(healthy, env, make_web):
+    live = make_web()
+    with browser(live) as client:
+        open_and_sign_in(client, ask_link(client, env))
+        body = (FIXTURES / "healthy-convene.yaml").read_bytes()
+        headers = {"Content-Type": "application/yaml"}
+        assert client.post("/api/v1/check", content=body, headers=headers).status_code == 403
+        headers["X-CSRF-Token"] = "not-the-token"
+        assert client.post("/api/v1/check", content=body, headers=headers).status_code == 403
+        headers["X-CSRF-Token"] = client.cookies["isp_csrf"]
+        assert client.post("/api/v1/check", content=body, headers=headers).status_code == 200
+
+
+def test_the_session_cookie_is_secure_when_the_service_is_reached_over_https(healthy, env, make_web):
+    live = make_web(web_url_value="https://isp.mission.example.org")
+    with browser(live) as client:
+        link = ask_link(client, env)
+        assert link.startswith("https://isp.mission.example.org/auth/link?token=")
+        signed = open_and_sign_in(client, live.url + "/auth/link?" + link.split("?", 1)[1])
+        cookies = set_cookie_headers(signed)
+        assert all(re.search(r"(?i);\s*secure", cookies[name]) for name in ("isp_session", "isp_csrf"))
+
+
+def test_a_page_sends_someone_not_signed_in_to_sign_in_and_back_afterwards(healthy, env, make_web):
+    live = make_web()
+    with browser(live) as client:
+        away = client.get("/account")
+        assert away.status_code == 303 and away.headers["location"] == "/auth/sign-in?next=/account"
+        form = client.get(away.headers["location"]).text
+        assert 'name="next" value="/account"' in form
+        back = open_and_sign_in(client, ask_link(client, env, next_path="/account"))
+        assert back.headers["location"] == "/account"
+        assert client.get("/account").status_code == 200
+        assert open_and_sign_in(client, ask_link(client, env, next_path="//evil.example/")).headers["location"] == "/"
