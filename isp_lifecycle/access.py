@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -292,20 +293,9 @@ class Access:
             raise GateBlocked(partnership_id, opened.verdict)
         return self.approval(identity, opened.request_id)
 
-    def put_document(self, identity: Identity, partnership_id: str, body: str, *, json_only: bool) -> tuple[bool, dict]:
-        """``isp import`` of a body; returns (created, {"version", "changed"})."""
-        invalid, data, doc = None, None, None
-        try:
-            data = parse_text(body, json_only=json_only)
-        except InvalidDocument as exc:
-            invalid = exc
-        if isinstance(data, dict) and "id" in data and data["id"] != partnership_id:
-            raise UsageError(f"the body's id {str(data['id'])[:80]!r} differs from the path's {partnership_id!r}")
-        if invalid is None:
-            try:
-                doc = validate(data)
-            except InvalidDocument as exc:
-                invalid = exc
+    def put_document(self, identity: Identity, partnership_id: str, upload: Upload) -> tuple[bool, dict]:
+        """``isp import`` of a parsed body; returns (created, {"version", "changed"})."""
+        data, doc, invalid = upload.data, upload.doc, upload.invalid
         with self.store.sessions() as session:
             portfolio = self._portfolio(session)
             who = self._caller(identity, portfolio)
@@ -332,6 +322,31 @@ class Access:
         with acting(identity):
             result = services.import_document(self.store, doc, actor=identity.email)
         return result.status == "created", {"version": result.version, "changed": result.status != "unchanged"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document body, parsed before credentials are looked at (a wrong ``id`` is 400 first)."""
+
+    data: Any
+    doc: Any
+    invalid: InvalidDocument | None
+
+    @classmethod
+    def parse(cls, partnership_id: str, body: str, *, json_only: bool) -> Upload:
+        data, doc, invalid = None, None, None
+        try:
+            data = parse_text(body, json_only=json_only)
+        except InvalidDocument as exc:
+            invalid = exc
+        if isinstance(data, dict) and "id" in data and data["id"] != partnership_id:
+            raise UsageError(f"the body's id {str(data['id'])[:80]!r} differs from the path's {partnership_id!r}")
+        if invalid is None:
+            try:
+                doc = validate(data)
+            except InvalidDocument as exc:
+                invalid = exc
+        return cls(data, doc, invalid)
 
 
 def _verdict(evaluation: GateEvaluation | None) -> dict[str, Any] | None:

@@ -140,10 +140,10 @@ async def put_document(request: Request, credentials: Credentials, partnership_i
     from anyio import to_thread
 
     body, json_only = await _text(request)
+    upload = await to_thread.run_sync(lambda: access.Upload.parse(partnership_id, body, json_only=json_only))
 
     def work():
-        identity = identify(request, credentials)
-        return _access(request).put_document(identity, partnership_id, body, json_only=json_only)
+        return _access(request).put_document(identify(request, credentials), partnership_id, upload)
 
     created, result = await to_thread.run_sync(work)
     return _json(result, 201 if created else 200)
