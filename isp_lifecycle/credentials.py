@@ -1,6 +1,6 @@
 """The tokens ``isp login`` keeps: ``~/.config/isp/credentials.json``, keyed by the service's URL.
 
-The file is created with mode 600 inside a folder of mode 700 (written to a temporary file
+(``XDG_CONFIG_HOME`` replaces ``~/.config`` when set.) The file is created with mode 600 inside a folder of mode 700 (written to a temporary file
 of that mode first, then renamed, so it is never readable by others, even for an instant).
 Later commands find the token of a service here when ``ISP_TOKEN`` is not set
 (``docs/spec/cli.md``, "Through a service").
@@ -16,7 +16,9 @@ from .errors import UsageError
 
 
 def path() -> Path:
-    return Path.home() / ".config" / "isp" / "credentials.json"
+    """``~/.config/isp/credentials.json`` (``$XDG_CONFIG_HOME/isp/…`` when that is set, as the
+    client that reads it looks there too)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "isp" / "credentials.json"
 
 
 def service_key(url: str) -> str:

@@ -93,6 +93,11 @@ def test_isp_login_keeps_a_token_the_person_confirmed_and_no_log_holds_a_secret(
     assert me.status_code == 200 and me.json()["email"] == DIRECTOR
     with Store.open(env["ISP_DATABASE_URL"]) as store:
         assert [t["method"] for t in tokens.list_tokens(store, DIRECTOR)] == ["token"]
+    later = subprocess.run([ISP, "pending"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "HOME": str(user_home), "ISP_URL": url, "ISP_HOME": str(tmp_path / "cli")})
+    assert later.returncode == 0, later.stderr
+    assert not (tmp_path / "cli" / "isp.db").exists() and "/api/v1/approvals" in web_log.read_text()  # via the service
+    (tmp_path / "pending.out").write_text(later.stdout + later.stderr)
 
     logs = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".log", ".err", ".out")]
     assert {web_log, login_err} <= set(logs)
