@@ -176,3 +176,37 @@ def test_an_unconfirmed_isp_login_expires(known, clock):
     clock.advance(minutes=10)
     assert not sessions.approve_device(known, started.user_code, DIRECTOR, clock=clock)
     assert sessions.collect_device(known, started.device_code, lambda e, n: "x", clock=clock) == ("expired", None)
+
+
+def _at_once(count: int, work) -> list:
+    """Run ``work`` in ``count`` threads released together; return what each returned or raised."""
+    import threading
+
+    gate, results = threading.Barrier(count), []
+
+    def run():
+        gate.wait()
+        try:
+            results.append(work())
+        except Exception as exc:  # collected: the test looks at what each got
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_concurrent_requests_for_one_email_send_exactly_five_links(known, clock):
+    results = _at_once(8, lambda: link_for(known, clock))
+    assert sum(isinstance(r, signin.Requested) and r.secret is not None for r in results) == 5
+    assert sum(isinstance(r, signin.RateLimited) for r in results) == 3
+
+
+def test_a_link_posted_twice_at_once_starts_one_session(known, clock):
+    made = link_for(known, clock)
+    results = _at_once(4, lambda: sessions.sign_in_with_link(known, made.secret, client=None, clock=clock))
+    assert sum(isinstance(r, sessions.Started) for r in results) == 1
+    assert all(r is None for r in results if not isinstance(r, sessions.Started))
