@@ -81,20 +81,24 @@ def safe_next(path: str | None) -> str:
 
 # ------------------------------------------------------------------ who may sign in
 
-def _named(document: dict, email: str) -> bool:
+def _named(document: dict, who: str) -> str | None:
+    """The address as ``document`` writes it, if it names ``who`` (case-folded) in a role."""
     people = [document.get("mission_director") or {}, *(document.get("delegates") or []),
               *(document.get("leaders") or [])]
     people += [c for partner in document.get("partners") or [] for c in partner.get("contacts") or []]
-    return any(isinstance(p, dict) and str(p.get("email", "")).casefold() == email for p in people)
+    for person in people:
+        email = person.get("email") if isinstance(person, dict) else None
+        if isinstance(email, str) and email.casefold() == who:
+            return email
+    return None
 
 
-def may_sign_in(store: Store, settings: Settings, email: str) -> bool:
-    """Admins, mission staff, and anyone named director, delegate, leader or partner contact in
-    the current version of a document. The database narrows the versions to those whose text
-    holds the address; each is then read to check the address is one of those roles."""
+def known_as(store: Store, settings: Settings, email: str) -> str | None:
+    """Who ``email`` is to this service, as the record spells it, or ``None`` if they may not
+    sign in: anyone named director, delegate, leader or partner contact in the current version
+    of a document, then admins and mission staff (as typed). The database narrows the versions
+    to those whose text holds the address; each is then read to check it is one of those roles."""
     who = email.casefold()
-    if settings.is_admin(who) or settings.staff_missions(who):
-        return True
     pattern = "%" + who.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     query = (select(DocumentVersion.document)
              .join(PartnershipRow, (PartnershipRow.id == DocumentVersion.partnership_id)
@@ -102,9 +106,14 @@ def may_sign_in(store: Store, settings: Settings, email: str) -> bool:
              .where(func.lower(DocumentVersion.document).like(pattern, escape="\\")))
     with store.sessions() as session:
         for document in session.scalars(query):
-            if _named(json.loads(document), who):
-                return True
-    return False
+            written = _named(json.loads(document), who)
+            if written is not None:
+                return written
+    return email if settings.is_admin(who) or settings.staff_missions(who) else None
+
+
+def may_sign_in(store: Store, settings: Settings, email: str) -> bool:
+    return known_as(store, settings, email) is not None
 
 
 # ------------------------------------------------------------------ limits
@@ -151,17 +160,17 @@ def request_link(store: Store, settings: Settings, raw_email: str, *, client: st
     limits answer the same for them."""
     email = normal_email(raw_email)
     now = clock()
-    allowed = email is not None and may_sign_in(store, settings, email)
+    known = known_as(store, settings, email) if email is not None else None
     with store.sessions.begin() as session:
         count(session, f"client:{client or '-'}", PER_CLIENT, now)
         if email is not None:
             count(session, f"email:{email.casefold()}"[:255], PER_EMAIL, now)
-        if not allowed:
+        if known is None:
             return Requested(email)
         secret = secrets.token_urlsafe(32)
-        session.add(LoginLink(secret_sha256=digest(secret), email=email, next_path=safe_next(next_path),
+        session.add(LoginLink(secret_sha256=digest(secret), email=known, next_path=safe_next(next_path),
                               created_at=now, expires_at=now + LINK_LIFETIME))
-    return Requested(email, secret, now + LINK_LIFETIME)
+    return Requested(known, secret, now + LINK_LIFETIME)
 
 
 @dataclass(frozen=True)

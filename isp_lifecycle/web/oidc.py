@@ -164,9 +164,10 @@ def callback(request: Request, code: str = "", state: str = "", error: str = "")
     except Exception as exc:  # the provider refused the code, or its answer was not OAuth
         return _failed(request, f"The provider refused the sign-in ({type(exc).__name__}).")
     store, clock = web_sessions._store(request), web_sessions._clock(request)
-    if not signin.may_sign_in(store, settings, email):
+    known = signin.known_as(store, settings, email)
+    if known is None:
         return _failed(request, f"No partnership of this service names {email}.", status=403)
-    started = sessions.sign_in_verified(store, email, "oidc", client=web_sessions.client_of(request),
+    started = sessions.sign_in_verified(store, known, "oidc", client=web_sessions.client_of(request),
                                         user_agent=request.headers.get("user-agent"), next_path=flow["next"],
                                         clock=clock)
     from .signin import signed_in

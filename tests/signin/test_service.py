@@ -33,6 +33,11 @@ def test_everyone_the_record_names_may_sign_in(known, email):
     assert signin.may_sign_in(known, SETTINGS, email)
 
 
+def test_the_record_spells_the_address_of_whoever_signs_in(known):
+    assert signin.known_as(known, SETTINGS, "KBOATENG@Mission.Example.ORG") == DIRECTOR
+    assert signin.known_as(known, SETTINGS, "Root@Mission.Example.org") == "Root@Mission.Example.org"
+
+
 @pytest.mark.parametrize("email", [OUTSIDER, "mission.example.org", "kboateng@mission", "%@%", "_boateng@mission.example.org"])
 def test_nobody_else_may_sign_in(known, email):
     assert not signin.may_sign_in(known, SETTINGS, email)
