@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,34 +83,91 @@ def safe_next(path: str | None) -> str:
 
 # ------------------------------------------------------------------ who may sign in
 
-def _named(document: dict, who: str) -> str | None:
-    """The address as ``document`` writes it, if it names ``who`` (case-folded) in a role."""
+def _people(document: dict) -> dict[str, str]:
+    """Everyone ``document`` names director, delegate, leader or partner contact: case-folded
+    address → the address as the document writes it (the first spelling wins)."""
     people = [document.get("mission_director") or {}, *(document.get("delegates") or []),
               *(document.get("leaders") or [])]
     people += [c for partner in document.get("partners") or [] for c in partner.get("contacts") or []]
+    named: dict[str, str] = {}
     for person in people:
         email = person.get("email") if isinstance(person, dict) else None
-        if isinstance(email, str) and email.casefold() == who:
-            return email
-    return None
+        if isinstance(email, str):
+            named.setdefault(email.casefold(), email)
+    return named
+
+
+class Directory:
+    """Who the current documents name, kept per process and per store.
+
+    Every lookup first reads one aggregate of the partnerships' current version numbers; only
+    when it moved does it read those numbers and then the documents whose version changed.
+    So a link request on a 10,000-partnership store reads no document text unless something
+    changed, and a change made by another copy of ``isp web`` is seen at once. Versions only
+    grow and the current one is the latest, so comparing numbers is exact."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        self.people: dict[str, dict[str, str]] = {}
+        self.index: dict[str, set[str]] = {}  # case-folded address → partnerships naming it
+        self.mark: tuple[int, int] | None = None
+        self.lock = threading.Lock()
+
+    def _set(self, partnership_id: str, version: int, named: dict[str, str]) -> None:
+        for folded in self.people.get(partnership_id, {}):
+            self.index.get(folded, set()).discard(partnership_id)
+        self.people[partnership_id], self.versions[partnership_id] = named, version
+        for folded in named:
+            self.index.setdefault(folded, set()).add(partnership_id)
+
+    def refresh(self, session) -> None:
+        # Versions only grow, so (how many partnerships, the sum of their current versions)
+        # changes whenever any current version does: one aggregate row when nothing changed.
+        total = func.coalesce(func.sum(PartnershipRow.current_version), 0)
+        mark = tuple(session.execute(select(func.count(), total)).one())
+        if mark == self.mark:
+            return
+        current = dict(session.execute(select(PartnershipRow.id, PartnershipRow.current_version)).all())
+        stale = sorted(pid for pid, version in current.items() if self.versions.get(pid) != version)
+        for start in range(0, len(stale), 500):
+            chunk = stale[start:start + 500]
+            rows = session.execute(select(DocumentVersion.partnership_id, DocumentVersion.version,
+                                          DocumentVersion.document)
+                                   .where(DocumentVersion.partnership_id.in_(chunk),
+                                          DocumentVersion.version.in_({current[p] for p in chunk}))).all()
+            for pid, version, document in rows:
+                if current[pid] == version:
+                    self._set(pid, version, _people(json.loads(document)))
+        self.mark = (len(current), sum(current.values()))
+
+    def spelled(self, store: Store, email: str) -> str | None:
+        with self.lock, store.sessions() as session:
+            self.refresh(session)
+            folded = email.casefold()
+            holders = sorted(self.index.get(folded, ()))
+            return self.people[holders[0]][folded] if holders else None
+
+
+_directories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_directories_lock = threading.Lock()
+
+
+def directory(store: Store) -> Directory:
+    with _directories_lock:
+        found = _directories.get(store)
+        if found is None:
+            found = _directories[store] = Directory()
+        return found
 
 
 def known_as(store: Store, settings: Settings, email: str) -> str | None:
     """Who ``email`` is to this service, as the record spells it, or ``None`` if they may not
     sign in: anyone named director, delegate, leader or partner contact in the current version
-    of a document, then admins and mission staff (as typed). The database narrows the versions
-    to those whose text holds the address; each is then read to check it is one of those roles."""
+    of a document (the document's spelling), then admins and mission staff (as typed)."""
+    written = directory(store).spelled(store, email)
+    if written is not None:
+        return written
     who = email.casefold()
-    pattern = "%" + who.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    query = (select(DocumentVersion.document)
-             .join(PartnershipRow, (PartnershipRow.id == DocumentVersion.partnership_id)
-                   & (PartnershipRow.current_version == DocumentVersion.version))
-             .where(func.lower(DocumentVersion.document).like(pattern, escape="\\")))
-    with store.sessions() as session:
-        for document in session.scalars(query):
-            written = _named(json.loads(document), who)
-            if written is not None:
-                return written
     return email if settings.is_admin(who) or settings.staff_missions(who) else None
 
 

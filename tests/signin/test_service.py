@@ -215,3 +215,17 @@ def test_a_link_posted_twice_at_once_starts_one_session(known, clock):
     results = _at_once(4, lambda: sessions.sign_in_with_link(known, made.secret, client=None, clock=clock))
     assert sum(isinstance(r, sessions.Started) for r in results) == 1
     assert all(r is None for r in results if not isinstance(r, sessions.Started))
+
+
+def test_a_change_made_through_another_store_object_is_seen_at_once(known, database_url):
+    """Another copy of ``isp web`` (here: another Store on the same database) adds a contact."""
+    from isp_lifecycle.document import validate
+    from isp_lifecycle.store import Store
+
+    newcomer = "new.contact@tamalemobile.example.com"
+    assert not signin.may_sign_in(known, SETTINGS, newcomer)
+    data = doc().to_data()
+    data["partners"][1]["contacts"].append({"name": "New Contact", "email": "New.Contact@tamalemobile.example.com"})
+    with Store.open(database_url) as other:
+        services.import_document(other, validate(data))
+    assert signin.known_as(known, SETTINGS, newcomer) == "New.Contact@tamalemobile.example.com"
