@@ -13,6 +13,7 @@ from isp_lifecycle import services, sessions
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store.models import Notification
 from notifications import signin_mail
+from tests.notifications.conftest import smtp  # noqa: F401  (fixture)
 from tests.store.conftest import doc, dump
 
 DIRECTOR = "kboateng@mission.example.org"
@@ -61,3 +62,24 @@ def test_an_unknown_person_gets_nothing_and_the_store_only_counts_the_request(st
     assert not (env / "home" / "outbox").exists() or outbox_messages(env / "home" / "outbox") == []
     after = dump(store)
     assert {k: v for k, v in after.items() if k != "rate_events"} == {k: v for k, v in before.items() if k != "rate_events"}
+
+
+def test_the_link_also_goes_by_smtp_when_smtp_is_configured(store, env, clock, smtp):
+    services.import_document(store, doc())
+    settings = Settings.from_env({"ISP_WEB_URL": WEB, "ISP_HOME": str(env / "home"), "ISP_CHANNELS": "smtp"})
+    signin_mail.ask(store, settings, DIRECTOR, client="10.0.0.1", clock=clock)
+    [message] = smtp.messages
+    assert message["Subject"] == "Sign in to isp-lifecycle" and message["To"] == DIRECTOR
+    token = link_in(message).split("token=", 1)[1]
+    assert sessions.sign_in_with_link(store, token, client=None, clock=clock).email == DIRECTOR
+
+
+def test_a_link_that_cannot_be_sent_is_recorded_as_failed_and_not_kept(store, env, clock, monkeypatch):
+    services.import_document(store, doc())
+    settings = Settings.from_env({"ISP_WEB_URL": WEB, "ISP_HOME": str(env / "home"), "ISP_CHANNELS": "smtp"})
+    monkeypatch.setenv("ISP_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("ISP_SMTP_PORT", "9")  # the discard port: nothing listens there
+    signin_mail.ask(store, settings, DIRECTOR, client="10.0.0.1", clock=clock)
+    with store.sessions() as s:
+        [row] = s.scalars(select(Notification)).all()
+    assert (row.channel, row.status) == ("smtp", "failed") and "link" not in row.payload
