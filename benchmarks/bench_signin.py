@@ -14,12 +14,9 @@ document's text: what deciding it by reading each document would cost at the lea
 
 from __future__ import annotations
 
-import argparse
-import os
-import tempfile
 import time
 
-from benchmarks.bench_store import Database, generate
+from benchmarks.bench_store import Database, arguments, generate
 
 CALLS = 30
 
@@ -90,15 +87,9 @@ def run(backend: str, docs, pg_server: str) -> dict[str, float]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--pg", default=os.environ.get("ISP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
-    args = parser.parse_args(argv)
-    os.environ.setdefault("ISP_AUDIT_KEY", "benchmark-key")
-    os.environ.setdefault("ISP_HOME", tempfile.mkdtemp(prefix="isp-bench-home-"))
+    args = arguments(__doc__.splitlines()[0], argv)
     docs = list(generate(args.count))
-    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+    for backend in args.backends:
         r = run(backend, docs, args.pg)
         print(f"\nsign-in lookups, {backend}  ({len(docs)} partnerships)")
         print(f"  baseline: read every current document  {r['baseline'] * 1000:8.1f} ms")
