@@ -106,6 +106,20 @@ async def form_person(request: Request) -> tuple[Identity, dict[str, str]]:
     return who, fields
 
 
+def cross_site(request: Request) -> bool:
+    """A form posted from another site (``Sec-Fetch-Site``, else ``Origin``): refused on the
+    sign-in forms, which come before any session (and so before any CSRF token), so that
+    another site cannot sign a visitor in as someone else."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    own = {_settings(request).web_url.rstrip("/"), f"{request.url.scheme}://{request.headers.get('host', '')}"}
+    return origin.rstrip("/") not in own
+
+
 def csrf_of(request: Request) -> str:
     secret = secret_of(request)
     return sessions.csrf_token(secret) if secret else ""

@@ -80,6 +80,8 @@ async def sign_in_asked(request: Request):
 
     from notifications import signin_mail
 
+    if web_sessions.cross_site(request):
+        return _elsewhere(request)
     form = await request.form()
     email, next_path = str(form.get("email") or ""), str(form.get("next") or "/")
     store, settings, clock = _env(request)
@@ -92,6 +94,11 @@ async def sign_in_asked(request: Request):
     return message(request, "Check your email",
                    "If this address may use isp-lifecycle, a message with a sign-in link is on its way to it.",
                    "The link works once, for 15 minutes.")
+
+
+def _elsewhere(request: Request) -> HTMLResponse:
+    return message(request, "Not from this site", "Sign in from this site's own sign-in page.", status=403,
+                   again=True)
 
 
 def _spent(request: Request) -> HTMLResponse:
@@ -112,6 +119,8 @@ def link_page(request: Request, token: str = ""):
 async def link_used(request: Request):
     from anyio import to_thread
 
+    if web_sessions.cross_site(request):
+        return _elsewhere(request)
     form = await request.form()
     store, _, clock = _env(request)
     started = await to_thread.run_sync(lambda: sessions.sign_in_with_link(

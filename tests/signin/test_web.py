@@ -227,3 +227,14 @@ def test_a_page_sends_someone_not_signed_in_to_sign_in_and_back_afterwards(healt
         assert back.headers["location"] == "/account"
         assert client.get("/account").status_code == 200
         assert open_and_sign_in(client, ask_link(client, env, next_path="//evil.example/")).headers["location"] == "/"
+
+
+def test_another_site_cannot_post_a_link_to_sign_a_visitor_in(healthy, env, make_web):
+    live = make_web()
+    with browser(live) as client:
+        token = ask_link(client, env).split("token=", 1)[1]
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            refused = client.post("/auth/link", data={"token": token}, headers=headers)
+            assert refused.status_code == 403 and "isp_session" not in client.cookies
+            assert client.post("/auth/sign-in", data={"email": DIRECTOR}, headers=headers).status_code == 403
+        assert client.post("/auth/link", data={"token": token}, headers={"Origin": live.url}).status_code == 303
