@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from . import approvals, authz, lifecycle, services
+from . import approvals, authz, lifecycle, services, tokens
 from .authz import Caller, Forbidden, Roles
 from .document import parse_text, validate
 from .errors import (
@@ -37,6 +37,7 @@ from .errors import (
 from .identity import Identity
 from .settings import Settings
 from .store import Store, audit
+from .portfolio import Portfolio, reader
 from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
 
 NOTE_LIMIT = 2000
@@ -107,7 +108,10 @@ class Access:
         self.store = store
         self.settings = settings
         self._roles: dict[tuple[str, int], Roles] = {}
+        self._snapshot: Portfolio | None = None
         self._lock = threading.Lock()
+        self._rebuilding = threading.Lock()
+        self.reads = reader(store)
 
     # ------------------------------------------------------------ roles
 
@@ -130,21 +134,35 @@ class Access:
             self._roles.update(found)
         return found
 
-    def _portfolio(self, session: Session) -> list[tuple[Any, Roles]]:
+    def _portfolio(self, session: Session) -> Portfolio:
+        """Every partnership with its roles, read again only when a partnership changed: every
+        change bumps a ``row_version`` and a new one adds a row, so (count, sum) moves."""
+        key = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
+                                    .select_from(PartnershipRow)).one())
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.key == key:
+                return self._snapshot
+        with self._rebuilding:  # one thread reads the portfolio again; the others wait for it
+            with self._lock:
+                if self._snapshot is not None and self._snapshot.key == key:
+                    return self._snapshot
+            return self._rebuild(session, key)
+
+    def _rebuild(self, session: Session, key: tuple) -> Portfolio:
         rows = session.execute(
             select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
                    PartnershipRow.stage_entered, PartnershipRow.current_version).order_by(PartnershipRow.id)
         ).all()
         roles = self._roles_of(session, [(r.id, r.current_version) for r in rows])
-        return [(r, roles[(r.id, r.current_version)]) for r in rows]
-
-    def _caller(self, identity: Identity, portfolio: list[tuple[Any, Roles]]) -> Caller:
-        return authz.caller(identity, self.settings, (roles for _, roles in portfolio))
+        snapshot = Portfolio(key, [(r, roles[(r.id, r.current_version)]) for r in rows], self.settings)
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
 
     def _visible(self, session: Session, identity: Identity, partnership_id: str) -> tuple[Caller, PartnershipRow, Roles]:
         """The partnership if the caller may see it, else ``UnknownPartnership`` (no disclosure)."""
         portfolio = self._portfolio(session)
-        who = self._caller(identity, portfolio)
+        who = portfolio.caller(identity)
         row = session.get(PartnershipRow, partnership_id)
         if row is None:
             raise UnknownPartnership(partnership_id)
@@ -163,8 +181,11 @@ class Access:
     # ------------------------------------------------------------ reading
 
     def health(self) -> None:
-        with self.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with self.reads() as session:
+            session.execute(text("SELECT 1"))
+
+    def identify(self, secret: str, client: str | None) -> Identity | None:
+        return tokens.authenticate(self.store, secret, client=client, reads=self.reads)
 
     def me(self, identity: Identity) -> dict[str, Any]:
         return {"email": identity.email, "admin": self.settings.is_admin(identity.email)}
@@ -172,17 +193,17 @@ class Access:
     def partnerships(self, identity: Identity, *, mission: str | None, stage: str | None, after: str | None,
                      limit: int) -> tuple[list[dict[str, Any]], str | None]:
         check_limit(limit)
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
+            who = portfolio.caller(identity)
             pending = dict(session.execute(
                 select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id))
                 .where(ApprovalRequest.status == "pending").group_by(ApprovalRequest.partnership_id)).all())
         page: list[dict[str, Any]] = []
-        for row, roles in portfolio:
+        for row, roles in portfolio.visible(identity):
             if (after is not None and row.id <= after) or (stage and row.stage != stage):
                 continue
-            if (mission and row.mission.casefold() != mission.casefold()) or not authz.sees(who, roles):
+            if mission and row.mission.casefold() != mission.casefold():
                 continue
             if len(page) == limit:
                 return page, page[-1]["id"]
@@ -191,7 +212,7 @@ class Access:
         return page, None
 
     def partnership(self, identity: Identity, partnership_id: str) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             _, row, _ = self._visible(session, identity, partnership_id)
             pending = session.scalars(
                 select(ApprovalRequest.id).where(ApprovalRequest.partnership_id == partnership_id,
@@ -205,7 +226,7 @@ class Access:
 
     def document(self, identity: Identity, partnership_id: str, version: int | None) -> dict[str, Any]:
         """The stored document's data, as ``isp export`` writes it."""
-        with self.store.sessions() as session:
+        with self.reads() as session:
             _, row, _ = self._visible(session, identity, partnership_id)
         if version is not None and not 1 <= version <= row.current_version:
             raise NotFound(f"{partnership_id} has no version {version} (versions 1 to {row.current_version})")
@@ -216,10 +237,10 @@ class Access:
         check_limit(limit)
         if status is not None and status not in ("pending", "approved", "rejected", "stale"):
             raise UsageError(f"status must be pending, approved, rejected or stale, not {status[:40]!r}")
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
-            visible = {row.id for row, roles in portfolio if authz.sees(who, roles)}
+            who = portfolio.caller(identity)
+            visible = {row.id for row, _ in portfolio.visible(identity)}
             query = (select(ApprovalRequest, StageTransition.id)
                      .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
                      .order_by(ApprovalRequest.id))
@@ -248,14 +269,14 @@ class Access:
         return request, _applied(request, moved is not None)
 
     def approval(self, identity: Identity, request_id: int) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             return approval_object(*self._request(session, identity, request_id))
 
     # ------------------------------------------------------------ acting
 
     def decide(self, identity: Identity, request_id: int, *, approve: bool, note: str | None) -> dict[str, Any]:
         action = "approve" if approve else "reject"
-        with self.store.sessions() as session:
+        with self.reads() as session:
             request, _ = self._request(session, identity, request_id)
             rested = self._roles_of(session, [(request.partnership_id, request.document_version)])
         try:
@@ -273,7 +294,7 @@ class Access:
         return self.approval(identity, request_id)
 
     def advance(self, identity: Identity, partnership_id: str, *, to: str | None, as_of: date | None) -> dict[str, Any]:
-        with self.store.sessions() as session:
+        with self.reads() as session:
             who, row, roles = self._visible(session, identity, partnership_id)
             stage = row.stage
         try:
@@ -296,9 +317,9 @@ class Access:
     def put_document(self, identity: Identity, partnership_id: str, upload: Upload) -> tuple[bool, dict]:
         """``isp import`` of a parsed body; returns (created, {"version", "changed"})."""
         data, doc, invalid = upload.data, upload.doc, upload.invalid
-        with self.store.sessions() as session:
+        with self.reads() as session:
             portfolio = self._portfolio(session)
-            who = self._caller(identity, portfolio)
+            who = portfolio.caller(identity)
             row = session.get(PartnershipRow, partnership_id)
             new = Roles.of(data if isinstance(data, dict) else {})
             old = None

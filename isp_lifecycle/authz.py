@@ -72,6 +72,10 @@ class Roles:
     def deciders(self) -> frozenset[str]:
         return self.delegates | ({self.director} if self.director else frozenset())
 
+    def names(self, who: str) -> bool:
+        """Does this version name ``who`` (case-folded) in any role?"""
+        return who == self.director or who in self.delegates or who in self.leaders or who in self.contacts
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -81,10 +85,10 @@ class Caller:
     admin: bool
     staff_of: frozenset[str]
     decides_in: frozenset[str]  # missions where the caller directs or is a delegate of some partnership
+    email: str = ""  # case-folded; filled from the identity
 
-    @property
-    def email(self) -> str:
-        return self.identity.email.casefold()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email", self.identity.email.casefold())
 
 
 def caller(identity: Identity, settings: Settings, portfolio: Iterable[Roles] = ()) -> Caller:
@@ -97,7 +101,7 @@ def caller(identity: Identity, settings: Settings, portfolio: Iterable[Roles] = 
 def sees(who: Caller, roles: Roles) -> bool:
     if who.admin or roles.mission in who.staff_of or roles.mission in who.decides_in:
         return True
-    return who.email in roles.deciders or who.email in roles.leaders or who.email in roles.contacts
+    return roles.names(who.email)
 
 
 def may_edit(who: Caller, roles: Roles) -> bool:

@@ -102,13 +102,14 @@ def revoke(store: Store, token_id: str, *, actor: str = "isp-lifecycle", now: da
     return True
 
 
-def authenticate(store: Store, secret: str, *, client: str | None = None,
-                 now: datetime | None = None) -> Identity | None:
-    """The identity behind a presented secret; ``None`` for an unknown, expired or revoked one."""
+def authenticate(store: Store, secret: str, *, client: str | None = None, now: datetime | None = None,
+                 reads=None) -> Identity | None:
+    """The identity behind a presented secret; ``None`` for an unknown, expired or revoked one.
+    ``reads``: the session factory to look it up with (default: the store's)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     now = now or utcnow()
-    with store.sessions() as session:
+    with (reads or store.sessions)() as session:
         token = session.scalars(select(ApiToken).where(ApiToken.secret_sha256 == _digest(secret))).first()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .. import access, tokens
+from .. import access
 from ..identity import Identity
 from .errors import PROBLEM, Unauthorized
 from .schemas import (
@@ -33,7 +33,9 @@ from .schemas import (
 bearer = HTTPBearer(auto_error=False, description="An API token: `isp token create EMAIL`")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-DOCUMENT_TYPES = {"application/yaml": {"schema": {"type": "string"}},
+BIGINT = 2**63 - 1  # ids are 64-bit integers in the store: larger is "no such id", but malformed
+RequestId = Annotated[int, Path(ge=1, le=BIGINT)]
+DOCUMENT_TYPES = {"application/yaml": {"schema": {"type": "object"}},  # a YAML mapping
                   "application/json": {"schema": {"type": "object"}}}
 
 
@@ -58,7 +60,7 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
             return person
         raise Unauthorized("send an API token as `Authorization: Bearer TOKEN` (see `isp token create`)")
     client = request.client.host if request.client else None
-    identity = tokens.authenticate(_access(request).store, credentials.credentials, client=client)
+    identity = _access(request).identify(credentials.credentials, client)
     if identity is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     return identity
@@ -120,7 +122,7 @@ def partnership(request: Request, credentials: Credentials, partnership_id: str)
 
 @router.get("/partnerships/{partnership_id}/document", responses={**_errors(404), 200: {"content": DOCUMENT_TYPES}})
 def document(request: Request, credentials: Credentials, partnership_id: str,
-             version: Annotated[int | None, Query(ge=1)] = None):
+             version: Annotated[int | None, Query(ge=1, le=BIGINT)] = None):
     data = _access(request).document(identify(request, credentials), partnership_id, version)
     if "application/json" in (request.headers.get("accept") or ""):
         return _json(data)
@@ -160,20 +162,20 @@ def advance(request: Request, credentials: Credentials, partnership_id: str, bod
 @router.get("/approvals", response_model=Approvals, responses=_errors())
 def approvals(request: Request, credentials: Credentials,
               status: Literal["pending", "approved", "rejected", "stale"] | None = None,
-              after: Annotated[int | None, Query(ge=0)] = None, limit: Limit = 100):
+              after: Annotated[int | None, Query(ge=0, le=BIGINT)] = None, limit: Limit = 100):
     found, following = _access(request).approvals(identify(request, credentials), status=status, after=after,
                                                   limit=limit)
     return _json({"approvals": found, "next": following})
 
 
 @router.get("/approvals/{request_id}", response_model=Approval, responses=_errors(404))
-def approval(request: Request, credentials: Credentials, request_id: int):
+def approval(request: Request, credentials: Credentials, request_id: RequestId):
     return _json(_access(request).approval(identify(request, credentials), request_id))
 
 
 @router.post("/approvals/{request_id}/decision", response_model=Approval,
              responses={**_errors(403, 404, 409, 422), 202: {"model": Approval}})
-def decision(request: Request, credentials: Credentials, request_id: int, body: DecisionBody):
+def decision(request: Request, credentials: Credentials, request_id: RequestId, body: DecisionBody):
     result = _access(request).decide(identify(request, credentials), request_id,
                                      approve=body.decision == "approve", note=body.note)
     return _json(result, 200 if result["applied"] else 202)

@@ -35,10 +35,13 @@ SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-fo
          429: "rate-limited", 503: "store-down"}
 
 
-def problem(status: int, detail: str, *, slug: str | None = None, **extra: Any) -> JSONResponse:
+def problem(status: int, detail: str, *, slug: str | None = None, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body = {"type": f"/problems/{slug or SLUGS.get(status, 'error')}", "title": TITLES.get(status, "Error"),
             "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -81,12 +84,36 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     return problem(400, f"{where}: {first.get('msg', 'malformed request')}"[:300])
 
 
+def _allowed(request: Request) -> str:
+    """Every method of every route on this path (the router names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def _http(request: Request, exc: HTTPException) -> JSONResponse:
-    return problem(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request)
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
+    """401 — unless the store is down, since 503 comes first in the order of answers."""
+    try:
+        request.app.state.access.health()
+    except Exception:  # any failure to reach the store is "down"
+        return respond(StoreError("the store cannot be reached; try again shortly"))
+    return respond(exc)
 
 
 def install(app: FastAPI) -> None:
-    handled = (IspError, Unauthorized, OperationalError, InterfaceError)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+    handled = (IspError, OperationalError, InterfaceError)
     for kind in handled:
         app.add_exception_handler(kind, lambda request, exc: respond(exc))
     app.add_exception_handler(RequestValidationError, _validation)
