@@ -119,12 +119,14 @@ def _alive(row: WebSession | None, now: datetime) -> bool:
 
 
 def authenticate(store: Store, secret: str | None, *, client: str | None = None,
-                 clock: Clock = utcnow) -> Identity | None:
-    """The identity a session cookie stands for, or ``None`` (unknown, ended, revoked, idle)."""
+                 clock: Clock = utcnow, reads=None) -> Identity | None:
+    """The identity a session cookie stands for, or ``None`` (unknown, ended, revoked, idle).
+    ``reads``: the session factory to look it up with (default: the store's; the service
+    passes one whose reads take no SQLite writer lock)."""
     if not secret or len(secret) > 100:
         return None
     now = clock()
-    with store.sessions() as session:
+    with (reads or store.sessions)() as session:
         row = session.scalars(select(WebSession).where(WebSession.secret_sha256 == signin.digest(secret))).first()
         if not _alive(row, now):
             return None

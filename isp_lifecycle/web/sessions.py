@@ -69,8 +69,8 @@ def person(request: Request) -> Identity | None:
     if cached is not False:
         return cached
     secret = secret_of(request)
-    found = sessions.authenticate(_store(request), secret, client=client_of(request),
-                                  clock=_clock(request)) if secret else None
+    found = sessions.authenticate(_store(request), secret, client=client_of(request), clock=_clock(request),
+                                  reads=request.app.state.access.reads) if secret else None
     request.state.person = found
     return found
 
