@@ -100,7 +100,7 @@ def _failed(request: Request, *lines: str, status: int = 400):
 def start(request: Request, next: str | None = None):
     from authlib.common.security import generate_token
 
-    settings = web_sessions._settings(request)
+    settings = web_sessions.settings_of(request)
     if not settings.oidc_enabled:
         return _failed(request, "Single sign-on is not configured here: ask for an email link.", status=404)
     try:
@@ -147,7 +147,7 @@ def _verified_email(settings, meta: dict, keys: dict, token: dict, nonce: str, s
 
 @router.get("/auth/oidc/callback")
 def callback(request: Request, code: str = "", state: str = "", error: str = ""):
-    settings = web_sessions._settings(request)
+    settings = web_sessions.settings_of(request)
     flow = _unpack(request.cookies.get(COOKIE))
     if not settings.oidc_enabled or flow is None or not state or state != flow.get("state"):
         return _failed(request, "This answer from the sign-on provider was not asked for by this browser.")
@@ -163,7 +163,7 @@ def callback(request: Request, code: str = "", state: str = "", error: str = "")
         return _failed(request, str(exc) + ".", status=403)
     except Exception as exc:  # the provider refused the code, or its answer was not OAuth
         return _failed(request, f"The provider refused the sign-in ({type(exc).__name__}).")
-    store, clock = web_sessions._store(request), web_sessions._clock(request)
+    store, clock = web_sessions.store_of(request), web_sessions.clock_of(request)
     known = signin.known_as(store, settings, email)
     if known is None:
         return _failed(request, f"No partnership of this service names {email}.", status=403)

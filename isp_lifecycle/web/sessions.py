@@ -47,15 +47,15 @@ def client_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _store(request: Request):
+def store_of(request: Request):
     return request.app.state.access.store
 
 
-def _settings(request: Request):
+def settings_of(request: Request):
     return request.app.state.access.settings
 
 
-def _clock(request: Request):
+def clock_of(request: Request):
     return getattr(request.app.state, "clock", None) or sessions.utcnow
 
 
@@ -69,7 +69,7 @@ def person(request: Request) -> Identity | None:
     if cached is not False:
         return cached
     secret = secret_of(request)
-    found = sessions.authenticate(_store(request), secret, client=client_of(request), clock=_clock(request),
+    found = sessions.authenticate(store_of(request), secret, client=client_of(request), clock=clock_of(request),
                                   reads=request.app.state.access.reads) if secret else None
     request.state.person = found
     return found
@@ -116,7 +116,7 @@ def cross_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    own = {_settings(request).web_url.rstrip("/"), f"{request.url.scheme}://{request.headers.get('host', '')}"}
+    own = {settings_of(request).web_url.rstrip("/"), f"{request.url.scheme}://{request.headers.get('host', '')}"}
     return origin.rstrip("/") not in own
 
 
@@ -130,7 +130,7 @@ def sign_in_redirect(next_path: str) -> RedirectResponse:
 
 
 def set_cookies(response: Response, request: Request, started: sessions.Started) -> None:
-    secure = _settings(request).web_url.startswith("https:")
+    secure = settings_of(request).web_url.startswith("https:")
     age = int(sessions.ABSOLUTE.total_seconds())
     response.set_cookie(COOKIE, started.secret, max_age=age, path="/", httponly=True, samesite="lax", secure=secure)
     response.set_cookie(CSRF_COOKIE, started.csrf, max_age=age, path="/", httponly=False, samesite="lax",

@@ -59,7 +59,7 @@ def install(app) -> None:
 
 
 def _env(request: Request):
-    return web_sessions._store(request), web_sessions._settings(request), web_sessions._clock(request)
+    return web_sessions.store_of(request), web_sessions.settings_of(request), web_sessions.clock_of(request)
 
 
 @router.get("/")
@@ -71,7 +71,7 @@ def home(request: Request):
 @router.get("/auth/sign-in", response_class=HTMLResponse)
 def sign_in_form(request: Request, next: str | None = None):
     return page(request, "sign_in.html", next=signin.safe_next(next),
-                oidc=web_sessions._settings(request).oidc_enabled)
+                oidc=web_sessions.settings_of(request).oidc_enabled)
 
 
 @router.post("/auth/sign-in", response_class=HTMLResponse)
@@ -172,7 +172,7 @@ async def end_session(request: Request, session_id: str):
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: str):
     who, _ = await web_sessions.form_person(request)
-    store = web_sessions._store(request)
+    store = web_sessions.store_of(request)
     if any(t["id"] == token_id for t in tokens.list_tokens(store, who.email)):
         tokens.revoke(store, token_id, actor=who.email)
     return RedirectResponse("/account", status_code=303)
@@ -184,7 +184,7 @@ async def make_token(request: Request):
     days = fields.get("days", "90")
     if not days.isdigit() or not 1 <= int(days) <= TOKEN_DAYS_MAX:
         return message(request, "Not made", f"days must be a whole number from 1 to {TOKEN_DAYS_MAX}.", status=400)
-    made = tokens.create(web_sessions._store(request), who.email, name=fields.get("name", "")[:100] or "account page",
+    made = tokens.create(web_sessions.store_of(request), who.email, name=fields.get("name", "")[:100] or "account page",
                          days=int(days), method="token", actor=who.email)
     return _account(request, who, new_token=made.secret, status=201)
 
