@@ -65,7 +65,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         {"partnership": "gh-wash-tamale", "partnership_name": "Tamale Water and Sanitation Partnership",
          "stage": "commit", "gate": "commit", "passed": True, "alerts": []},
     ]},
-    "sign-in-link": {"link": "https://isp.mission.example.org/auth/link/SAMPLE-NOT-A-SECRET",
+    "sign-in-link": {"link": "https://isp.mission.example.org/auth/link?t=SAMPLE-NOT-A-SECRET",
                      "expires": "2026-12-02T10:30:00"},
 }
 READERS = {

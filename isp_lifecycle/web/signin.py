@@ -6,7 +6,7 @@ script, every form a plain POST carrying ``csrf_token`` once a session exists.
     GET  /                         sign-in page when not signed in, else the account page
     GET  /auth/sign-in?next=PATH   the form (email; single sign-on when configured)
     POST /auth/sign-in             send a link (same page for known and unknown emails; 429 past the limits)
-    GET  /auth/link?token=…        a page with a **Sign in** button; changes nothing
+    GET  /auth/link?t=…            a page with a **Sign in** button; changes nothing
     POST /auth/link                spend the link, start the session, 303 to where the person was going
     POST /auth/sign-out            end the session
     GET  /account                  sessions and tokens, each revocable; make a token (method ``token``)
@@ -107,7 +107,8 @@ def _spent(request: Request) -> HTMLResponse:
 
 
 @router.get("/auth/link", response_class=HTMLResponse)
-def link_page(request: Request, token: str = ""):
+def link_page(request: Request, t: str = ""):
+    token = t
     store, _, clock = _env(request)
     link = signin.peek_link(store, token, clock=clock)
     if link is None:

@@ -21,7 +21,7 @@ from isp_lifecycle.services import import_document
 from isp_lifecycle.store import Store
 from tests.store.conftest import FIXTURES
 
-from .test_message import email_message, link_in
+from .test_message import email_message, link_in, secret_in
 
 ISP = str(Path(sys.executable).parent / "isp")
 DIRECTOR = "kboateng@mission.example.org"
@@ -84,7 +84,7 @@ def test_isp_login_keeps_a_token_the_person_confirmed_and_no_log_holds_a_secret(
         confirmed = browser.post("/auth/device", data={"code": shown.group(2), "csrf_token": browser.cookies["isp_csrf"]})
         assert confirmed.status_code == 200, confirmed.text
         assert login.wait(timeout=60) == 0, login_err.read_text()
-        secrets = [link.split("token=", 1)[1], browser.cookies["isp_session"], browser.cookies["isp_csrf"]]
+        secrets = [secret_in(link), browser.cookies["isp_session"], browser.cookies["isp_csrf"]]
 
     kept = user_home / ".config" / "isp" / "credentials.json"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -24,6 +24,10 @@ def email_message(path):
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
+def secret_in(link: str) -> str:
+    return link.split("?t=", 1)[1]
+
+
 def outbox_messages(folder):
     return [email_message(p) for p in sorted(folder.glob("*.eml"))]
 
@@ -31,7 +35,7 @@ def outbox_messages(folder):
 def link_in(message) -> str:
     text = message.get_body(("plain",)).get_content()
     lines = [line for line in text.splitlines() if "/auth/link" in line]
-    assert len(lines) == 1 and re.fullmatch(r"https?://[^/\s]+/auth/link\?token=[A-Za-z0-9_-]{43}", lines[0]), lines
+    assert len(lines) == 1 and re.fullmatch(r"https?://[^/\s]+/auth/link\?t=[A-Za-z0-9_-]{32}", lines[0]), lines
     return lines[0]
 
 
@@ -46,12 +50,12 @@ def test_a_known_person_gets_the_link_at_once_and_the_store_keeps_no_copy(store,
     [message] = outbox_messages(env / "home" / "outbox")
     assert message["Subject"] == "Sign in to isp-lifecycle" and message["To"].casefold() == DIRECTOR
     link = link_in(message)
-    assert link.startswith(WEB + "/auth/link?token=")
+    assert link.startswith(WEB + "/auth/link?t=")
     with store.sessions() as s:
         rows = s.scalars(select(Notification)).all()
     assert [(r.event, r.channel, r.status) for r in rows] == [("sign-in-link", "outbox", "sent")]  # never a webhook
-    assert link.split("token=", 1)[1] not in repr(dump(store))
-    started = sessions.sign_in_with_link(store, link.split("token=", 1)[1], client="10.0.0.1", clock=clock)
+    assert secret_in(link) not in repr(dump(store))
+    started = sessions.sign_in_with_link(store, secret_in(link), client="10.0.0.1", clock=clock)
     assert started.email == DIRECTOR  # as the document writes it
 
 
@@ -70,7 +74,7 @@ def test_the_link_also_goes_by_smtp_when_smtp_is_configured(store, env, clock, s
     signin_mail.ask(store, settings, DIRECTOR, client="10.0.0.1", clock=clock)
     [message] = smtp.messages
     assert message["Subject"] == "Sign in to isp-lifecycle" and message["To"] == DIRECTOR
-    token = link_in(message).split("token=", 1)[1]
+    token = secret_in(link_in(message))
     assert sessions.sign_in_with_link(store, token, client=None, clock=clock).email == DIRECTOR
 
 
@@ -83,3 +87,12 @@ def test_a_link_that_cannot_be_sent_is_recorded_as_failed_and_not_kept(store, en
     with store.sessions() as s:
         [row] = s.scalars(select(Notification)).all()
     assert (row.channel, row.status) == ("smtp", "failed") and "link" not in row.payload
+
+
+def test_the_text_part_is_plain_7bit_lines_so_the_link_reads_as_it_is_in_the_eml(store, settings, env, clock):
+    services.import_document(store, doc())
+    signin_mail.ask(store, settings, DIRECTOR, client="10.0.0.1", clock=clock)
+    [path] = (env / "home" / "outbox").glob("*.eml")
+    raw = path.read_bytes().decode("ascii").replace("\r\n", "\n")
+    [link] = re.findall(r"^https://\S+$", raw, re.MULTILINE)
+    assert link == link_in(email_message(path)) and "Content-Transfer-Encoding: 7bit" in raw
