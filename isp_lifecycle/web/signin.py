@@ -7,7 +7,8 @@ script, every form a plain POST carrying ``csrf_token`` once a session exists.
     GET  /auth/sign-in?next=PATH   the form (email; single sign-on when configured)
     POST /auth/sign-in             send a link (same page for known and unknown emails; 429 past the limits)
     GET  /auth/link?t=…            a page with a **Sign in** button; changes nothing
-    POST /auth/link                spend the link, start the session, 303 to where the person was going
+    POST /auth/link                spend the link (form field ``token``, or ``?t=`` as in the link itself),
+                                   start the session, 303 to where the person was going
     POST /auth/sign-out            end the session
     GET  /account                  sessions and tokens, each revocable; make a token (method ``token``)
     GET  /auth/device?code=…       confirm an ``isp login`` (signed in)
@@ -123,9 +124,10 @@ async def link_used(request: Request):
     if web_sessions.cross_site(request):
         return _elsewhere(request)
     form = await request.form()
+    secret = str(form.get("token") or request.query_params.get("t") or "")  # the button's form, or the link itself
     store, _, clock = _env(request)
     started = await to_thread.run_sync(lambda: sessions.sign_in_with_link(
-        store, str(form.get("token") or ""), client=web_sessions.client_of(request),
+        store, secret, client=web_sessions.client_of(request),
         user_agent=request.headers.get("user-agent"), clock=clock))
     if started is None:
         return _spent(request)

@@ -238,3 +238,12 @@ def test_another_site_cannot_post_a_link_to_sign_a_visitor_in(healthy, env, make
             assert refused.status_code == 403 and "isp_session" not in client.cookies
             assert client.post("/auth/sign-in", data={"email": DIRECTOR}, headers=headers).status_code == 403
         assert client.post("/auth/link", data={"token": token}, headers={"Origin": live.url}).status_code == 303
+
+
+def test_posting_to_the_link_itself_signs_in_once(healthy, env, make_web):
+    live = make_web()
+    with browser(live) as client:
+        link = ask_link(client, env)
+        assert client.post(link).status_code == 303 and client.get("/api/v1/me").status_code == 200
+    with browser(live) as other:
+        assert other.post(link).status_code == 410
