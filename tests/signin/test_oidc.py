@@ -56,7 +56,8 @@ def sso_web(make_web, oidc_provider):
 def test_the_whole_approval_with_single_sign_on_even_when_signing_in_is_required(healthy, sso_web):  # noqa: F811
     request_id = requested(healthy, sso_web)
     with browser(sso_web) as director:
-        assert "single sign-on" in director.get("/auth/sign-in").text
+        page = director.get("/auth/sign-in", params={"next": "/account"}).text
+        assert re.search(r'<a href="/auth/oidc/start\?next=/account">Sign in with single sign-on</a>', page)
         back = single_sign_on(director, sso_web, "director", next_path=f"/api/v1/approvals/{request_id}")
         assert back.status_code == 303 and back.headers["location"] == f"/api/v1/approvals/{request_id}", back.text
         me = director.get("/api/v1/me").json()
