@@ -11,6 +11,7 @@ Roles are read from stored documents, which never change once written: they are 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -171,6 +172,13 @@ class Access:
             raise UnknownPartnership(partnership_id)
         return who, row, roles
 
+    def _as_written(self, session: Session, partnership_id: str, version: int, identity: Identity) -> Identity:
+        """The identity with its email as that version of the document writes it."""
+        document = session.scalars(select(DocumentVersion.document).where(
+            DocumentVersion.partnership_id == partnership_id, DocumentVersion.version == version)).first()
+        written = authz.as_written(json.loads(document), identity.email) if document else identity.email
+        return identity if written == identity.email else dataclasses.replace(identity, email=written)
+
     def refused(self, identity: Identity, action: str, partnership_id: str, exc: Exception) -> None:
         """Audit a refusal on a partnership the caller may see (403 and 409 of the API)."""
         with self.store.sessions.begin() as session:
@@ -244,6 +252,8 @@ class Access:
             query = (select(ApprovalRequest, StageTransition.id)
                      .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
                      .order_by(ApprovalRequest.id))
+            if len(visible) <= MAX_LIMIT:  # most callers: let the database keep only theirs
+                query = query.where(ApprovalRequest.partnership_id.in_(visible))
             if status:
                 query = query.where(ApprovalRequest.status == status)
             if after is not None:
@@ -279,6 +289,7 @@ class Access:
         with self.reads() as session:
             request, _ = self._request(session, identity, request_id)
             rested = self._roles_of(session, [(request.partnership_id, request.document_version)])
+            identity = self._as_written(session, request.partnership_id, request.document_version, identity)
         try:
             authz.check_decide(identity, rested[(request.partnership_id, request.document_version)],
                                request.requested_by, self.settings, request.partnership_id)
@@ -297,10 +308,15 @@ class Access:
         with self.reads() as session:
             who, row, roles = self._visible(session, identity, partnership_id)
             stage = row.stage
+            identity = self._as_written(session, partnership_id, row.current_version, identity)
         try:
             authz.check_edit(who, roles, partnership_id, "request a move of")
             if to and stage != "review":
                 raise RefusedOperation(f"{partnership_id} is in {stage}: `to` chooses only when leaving review")
+            target = to or lifecycle.next_stage(stage)
+            if target is None:
+                raise RefusedOperation(f"{partnership_id} is {stage}: there is no stage to move to")
+            lifecycle.check_move(stage, target)
             existing = approvals.open_or_unapplied(self.store, partnership_id)
             if existing is not None:
                 raise RefusedOperation(f"{partnership_id} already has an open approval request (#{existing.id})")

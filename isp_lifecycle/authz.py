@@ -77,6 +77,19 @@ class Roles:
         return who == self.director or who in self.delegates or who in self.leaders or who in self.contacts
 
 
+def as_written(data: Mapping[str, Any], email: str) -> str:
+    """``email`` as the document writes it (records keep the document's spelling), else as given."""
+    who = email.casefold()
+    people = [data.get("mission_director"), *(data.get("delegates") or []), *(data.get("leaders") or [])]
+    for partner in data.get("partners") or []:
+        if isinstance(partner, Mapping):
+            people += partner.get("contacts") or []
+    for person in people:
+        if isinstance(person, Mapping) and _fold(person.get("email")) == who:
+            return person["email"]
+    return email
+
+
 @dataclass(frozen=True)
 class Caller:
     """An identity with what the settings and the whole portfolio say about it."""

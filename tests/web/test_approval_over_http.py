@@ -147,3 +147,19 @@ def test_a_revoked_token_gets_401(as_, partnership, web_store):
     assert director.get("/api/v1/me").status_code == 401
     assert director.get(f"/api/v1/partnerships/{partnership}").status_code == 401
     assert (record(web_store), audit_count(web_store)) == (before, entries)
+
+
+def test_emails_come_back_as_the_documents_write_them(as_, partnership):
+    leader, director = as_(LEADER.upper()), as_("KBoateng@Mission.Example.org")
+    request = _advance(leader, partnership)
+    assert request["requested_by"] == LEADER
+    decided = director.post(f"/api/v1/approvals/{request['id']}/decision", json={"decision": "approve"}).json()
+    assert decided["decided_by"] == DIRECTOR
+
+
+def test_a_forbidden_move_is_409_and_audited(as_, partnership, web_store):
+    leader = as_(LEADER)
+    entries = audit_count(web_store)
+    response = leader.post(f"/api/v1/partnerships/{partnership}/advance", json={"to": "closed"})
+    assert response.status_code == 409 and "leaving review" in response.json()["detail"]
+    assert audit_count(web_store) == entries + 1 and last_audit(web_store).action == "request-approval.refused"
