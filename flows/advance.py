@@ -21,6 +21,8 @@ from prefect.flow_runs import suspend_flow_run  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from pydantic import Field  # noqa: E402
 
+from .naming import name_waiting_run  # noqa: E402
+
 FLOW_NAME = "advance-partnership"
 DEPLOYMENT_NAME = "advance"
 MAX_REFUSALS = 20  # a run refuses at most this many decisions, then stops waiting (the request stays pending)
@@ -65,7 +67,10 @@ def decision_status(request_id: int) -> str:
 def take_decision(request_id: int, attempt: int, decision: dict) -> str:
     from isp_lifecycle import approvals
 
-    with _store() as store:
+    from isp_lifecycle.access import acting
+    from isp_lifecycle.identity import Identity
+
+    with _store() as store, acting(Identity.asserted(decision["approver"])):  # typed into Prefect's form
         return approvals.take_decision(store, request_id, approver=decision["approver"],
                                        approve=decision["decision"] == "approve", note=decision.get("note") or None)
 
@@ -101,16 +106,18 @@ def advance_partnership(partnership_id: str, to: str | None = None, requested_by
             return {"partnership": partnership_id, "outcome": "blocked", "gate": opened["gate"], "blocking": blocking}
         request_id = opened["request"]
         deliver()
-    attempt = 0
+    attempt, refusal = 0, None
     while decision_status(request_id) == "pending":
         attempt += 1
         if attempt > MAX_REFUSALS:
             return {"partnership": partnership_id, "outcome": "gave-up-waiting", "request": request_id}
         log.info("%s: waiting for the decision on request #%d", partnership_id, request_id)
-        decision = suspend_flow_run(wait_for_input=GateDecision, key=f"request-{request_id}-decision-{attempt}",
+        form = GateDecision.with_initial_data(description=name_waiting_run(request_id, refusal))
+        decision = suspend_flow_run(wait_for_input=form, key=f"request-{request_id}-decision-{attempt}",
                                     timeout=None)
         outcome = take_decision(request_id, attempt, decision.model_dump(include={"decision", "approver", "note"}))
         if outcome.startswith("refused"):
+            refusal = f"{decision.approver}: {outcome.removeprefix('refused: ')}"
             log.warning("%s: decision by %s %s; waiting again", partnership_id, decision.approver, outcome)
     result = apply_decision(request_id)
     deliver()

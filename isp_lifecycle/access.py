@@ -99,7 +99,10 @@ def record_and_apply(store: Store, request: ApprovalRequest, identity: Identity,
     transaction when the service layer offers it."""
     with acting(identity):
         services.decide(store, request.partnership_id, by=identity.email, approve=approve, note=note)
-        approvals.apply_decision(store, request.id, actor=identity.email)
+        try:
+            approvals.apply_decision(store, request.id, actor=identity.email)
+        except RefusedOperation:  # applied meanwhile by the waiting workflow, or left to it: 202 says so
+            pass
 
 
 class Access:

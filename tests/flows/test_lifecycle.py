@@ -91,7 +91,7 @@ def test_two_decisions_arriving_at_once_apply_exactly_one(workspace):
 def test_a_serve_process_killed_while_the_flow_waits_loses_no_decision_and_applies_it_once(workspace):
     ws = workspace
     ws.isp("import", HEALTHY, check=0)
-    serve = ws.popen("serve", log=ws.home.parent / "serve.log")
+    serve = ws.popen("serve", "--web-port", "0", log=ws.home.parent / "serve.log")
     try:
         ws.isp("advance", PID, "--as", LEADER, "--as-of", AS_OF, check=0)
     finally:

@@ -27,7 +27,7 @@ def test_serve_starts_a_local_server_whose_scheduler_fires_and_which_resumes_app
     port = free_port()
     ws.isp("import", str(FIXTURES / "healthy-convene.yaml"), check=0)
     log = tmp_path / "serve.log"
-    serve = ws.popen("serve", "--port", str(port), log=log)
+    serve = ws.popen("serve", "--port", str(port), "--web-port", "0", log=log)
     server_json = tmp_path / "home" / "prefect" / "server.json"
     try:
         assert wait_for(server_json.exists, 180), log.read_text()
