@@ -148,18 +148,26 @@ def run(backend: str, docs, pg_server: str) -> dict[str, float]:
         database.drop()
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str, argv=None) -> argparse.Namespace:
+    """``--count``, ``--backend`` and ``--pg`` of the store benchmarks; ``backends`` lists the
+    chosen ones. Sets a throw-away ``ISP_HOME`` and an audit key unless given."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default=os.environ.get("ISP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     args = parser.parse_args(argv)
+    args.backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     os.environ.setdefault("ISP_AUDIT_KEY", "benchmark-key")
     os.environ.setdefault("ISP_HOME", tempfile.mkdtemp(prefix="isp-bench-home-"))
+    return args
+
+
+def main(argv=None) -> None:
+    args = arguments(__doc__.splitlines()[0], argv)
 
     elapsed, docs = timed(lambda: list(generate(args.count)))
     print(f"generated and validated {len(docs)} documents in {elapsed:.2f} s ({len(docs) / elapsed:,.0f} docs/s)")
-    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+    for backend in args.backends:
         r = run(backend, docs, args.pg)
         n = len(docs)
         print(f"\n{backend}  ({n} partnerships)")

@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.access = service
     errors.install(app)
     app.include_router(api.router)
+    from . import signin
+
+    signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)
 
     def store_up() -> bool:
         try:
