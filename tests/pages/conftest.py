@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from isp_lifecycle.settings import Settings
+from isp_lifecycle.store import Store
+
+from .site import app_for, seed
+
+NOW = datetime(2026, 11, 27, 12, 0)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISP_AUDIT_KEY", "pages-test-key")
+    monkeypatch.setenv("ISP_HOME", str(tmp_path))
+    store = Store.open(f"sqlite:///{tmp_path / 'isp.db'}")
+    ids = seed(store, datetime.utcnow())
+    settings = Settings(home=tmp_path, remind_days=7)
+    yield store, settings, ids
+    store.close()
+
+
+@pytest.fixture
+def client(env):
+    store, settings, ids = env
+    with TestClient(app_for(store, settings), follow_redirects=False) as c:
+        c.ids = ids
+        c.store = store
+        yield c
+
+
+def signed_in(client, who):
+    client.cookies.set("test-as", who)
+    return client

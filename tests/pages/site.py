@@ -1,0 +1,87 @@
+"""A store with partnerships at each point a decision page can show, and the pages' app over it.
+
+Until the sign-in layer is merged in, who the caller is comes from a test-only cookie set by a
+test-only route: the pages read ``request.state.identity`` whoever sets it.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from isp_lifecycle import approvals, services
+from isp_lifecycle.document import load, validate
+from isp_lifecycle.identity import Identity
+from isp_lifecycle.settings import Settings
+from isp_lifecycle.store import Store
+from isp_lifecycle.web import pages
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DIRECTOR = "kboateng@mission.example.org"
+DELEGATE = "eowusu@mission.example.org"
+LEADER = "ama@ghs.example.org"
+CONTACT = "yaw@ghs.example.org"
+OUTSIDER = "someone@elsewhere.example.org"
+OTHER_DIRECTOR = "director@kenya.example.org"
+HOSTILE_NAME = '<script>document.title="owned"</script> Tamale & <b>Co</b>'
+
+
+def healthy(**changes):
+    doc = load(FIXTURES / "healthy-convene.yaml").to_data()
+    doc.update(changes)
+    return validate(copy.deepcopy(doc), changes.get("id", "healthy"))
+
+
+def clock_at(moment: datetime):
+    return lambda: moment
+
+
+def seed(store: Store, now: datetime) -> dict[str, int]:
+    """Three requests (fresh, old enough to be reminded, stale), one of a hostile name, and one
+    partnership of another mission; returns their request ids by name."""
+    ids = {}
+    for pid, name, age in (("tamale-health", "Tamale Maternal Health Partnership", 1),
+                           ("tamale-old", "Tamale Water Partnership", 9),
+                           ("tamale-stale", "Tamale Schools Partnership", 2),
+                           ("tamale-hostile", HOSTILE_NAME, 0)):
+        when = now - timedelta(days=age, hours=1)
+        services.import_document(store, healthy(id=pid, name=name), actor=LEADER, clock=clock_at(when))
+        opened = approvals.open_request(store, pid, requested_by=LEADER, as_of=when.date(), clock=clock_at(when))
+        assert not opened.blocked, opened.verdict
+        ids[pid] = opened.request_id
+    changed = healthy(id="tamale-stale", name="Tamale Schools Partnership", local_context="Changed after the request.")
+    services.import_document(store, changed, actor=LEADER, clock=clock_at(now - timedelta(days=1)))
+    kenya = healthy(id="kisumu-water", name="Kisumu Water", mission="USAID/Kenya",
+                    mission_director={"name": "Otieno", "email": OTHER_DIRECTOR}, delegates=[])
+    services.import_document(store, kenya, actor=OTHER_DIRECTOR)
+    return ids
+
+
+def app_for(store: Store, settings: Settings) -> FastAPI:
+    app = FastAPI()
+    app.state.store, app.state.settings = store, settings
+
+    @app.middleware("http")
+    async def test_identity(request: Request, call_next):
+        who = request.cookies.get("test-as")
+        request.state.identity = Identity(who, "email-link", "test-session", "127.0.0.1") if who else None
+        request.state.csrf_token = "test-csrf"
+        return pages.secure(await call_next(request))
+
+    @app.get("/test-signin")
+    def test_signin(who: str, next: str = "/inbox"):
+        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/inbox", 303)
+        response.set_cookie("test-as", who, httponly=True, samesite="lax")
+        return response
+
+    @app.get("/test-inline-script", response_class=HTMLResponse)
+    def inline_script():
+        return ('<!doctype html><html lang="en"><head><title>inline</title></head><body><main><h1>Inline</h1>'
+                '<script>document.title = "ran"</script></main></body></html>')
+
+    app.include_router(pages.router)
+    return app
