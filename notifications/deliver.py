@@ -103,6 +103,9 @@ def deliver_pending(
     factories = channels or default_channels()
     user_dir = user_templates if user_templates is not None else rendering.user_templates_dir()
     sender = mail_from()
+    from isp_lifecycle.settings import current
+
+    web_url = current().web_url  # read once per delivery run: every link of the run under one ISP_WEB_URL
     crash = _Crash()
     report = DeliveryReport()
     opened: dict[str, object] = {}
@@ -124,7 +127,7 @@ def deliver_pending(
                     if factory is None:
                         raise DeliveryFailed(f"no channel {row.channel!r} (one of {', '.join(factories)})")
                     channel = opened[row.channel] = factory()
-                out = _outgoing(row, sender, user_dir)
+                out = _outgoing(row, sender, user_dir, web_url)
                 crash.at("before-send")
                 channel.send(out)
             except DeliveryFailed as exc:
@@ -145,16 +148,17 @@ def deliver_pending(
     return report
 
 
-def _outgoing(row: Notification, sender: str, user_dir: str | None) -> Outgoing:
+def _outgoing(row: Notification, sender: str, user_dir: str | None, web_url: str) -> Outgoing:
     recipient = row.payload.get("recipient")
-    ctx = rendering.context(row.event, row.payload, recipient=recipient, partnership_id=row.partnership_id)
+    ctx = rendering.context(row.event, row.payload, recipient=recipient, partnership_id=row.partnership_id,
+                            web_url=web_url)
     try:
         rendered = rendering.render(row.event, ctx, user_dir=user_dir)
     except rendering.TemplateProblem as exc:
         raise DeliveryFailed(f"cannot render: {exc}", permanent=True) from None
     return Outgoing(key=row.idempotency_key, event=row.event, recipient=row.recipient,
                     partnership_id=row.partnership_id, created_at=row.created_at, rendered=rendered,
-                    payload=row.payload, sender=sender)
+                    payload={**row.payload, "links": ctx["links"]}, sender=sender)
 
 
 def _mark_sent(store: Store, row_id: int) -> None:

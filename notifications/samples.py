@@ -66,6 +66,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
          "stage": "commit", "gate": "commit", "passed": True, "alerts": []},
     ]},
 }
+WEB_URL = "https://isp.mission.example.org"
 READERS = {
     "gate-blocked": LEADER, "approval-requested": DIRECTOR, "approval-reminder": DELEGATE,
     "approval-escalated": LEADER, "approval-approved": LEADER, "approval-rejected": LEADER,
@@ -80,6 +81,7 @@ def samples(event: str) -> list[tuple[str, dict[str, Any]]]:
     reader = READERS[event]
     webhook = {**payload, "recipients": [reader]}
     return [
-        ("email", context(event, {**payload, "recipient": reader}, recipient=reader, partnership_id=pid)),
-        ("webhook", context(event, webhook, recipient=None, partnership_id=pid)),
+        ("email", context(event, {**payload, "recipient": reader}, recipient=reader, partnership_id=pid,
+                          web_url=WEB_URL)),
+        ("webhook", context(event, webhook, recipient=None, partnership_id=pid, web_url=WEB_URL)),
     ]
