@@ -117,7 +117,18 @@ class Browser:
             element = self.driver.find_element("name", name)
             element.clear()
             element.send_keys(value)
-        self.button(button_text).click()
+        self.navigating(self.button(button_text).click)
+
+    def navigating(self, action, timeout: float = 20) -> None:
+        """Do ``action`` (a click, a key) and wait until the page it leads to has loaded."""
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old = self.driver.find_element("tag name", "html")
+        action()
+        wait = WebDriverWait(self.driver, timeout)
+        wait.until(ec.staleness_of(old))
+        wait.until(ec.presence_of_element_located(("tag name", "body")))
 
     def button(self, text: str):
         for element in self.driver.find_elements("css selector", "button, input[type=submit]"):
@@ -139,10 +150,12 @@ class Browser:
                 return focused
         raise AssertionError(f"{limit} presses of Tab never reached the element on {self.url}")
 
-    def type_keys(self, *keys: str) -> None:
+    def type_keys(self, *keys: str, navigates: bool = False) -> None:
+        """Type into the focused element; ``navigates``: the last key submits, wait for the next page."""
         from selenium.webdriver.common.action_chains import ActionChains
 
-        ActionChains(self.driver).send_keys(*keys).perform()
+        press = ActionChains(self.driver).send_keys(*keys).perform
+        self.navigating(press) if navigates else press()
 
     # ------------------------------------------------------------------ checks
 

@@ -70,7 +70,7 @@ def test_the_keyboard_alone_reaches_and_follows_a_link(fresh, site):
 
     fresh.open(site.url + "/keys")
     fresh.tab_to(lambda e: e.text == "two")
-    fresh.type_keys(Keys.ENTER)
+    fresh.type_keys(Keys.ENTER, navigates=True)
     assert fresh.url.endswith("/wide")
 
 

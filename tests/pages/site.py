@@ -85,3 +85,76 @@ def app_for(store: Store, settings: Settings) -> FastAPI:
 
     app.include_router(pages.router)
     return app
+
+
+SIGN_IN_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in (test)</title>'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                '<link rel="stylesheet" href="/static/pages.css"></head><body><main id="main"><h1>Sign in</h1>'
+                '<form method="post" action="/signin"><input type="hidden" name="next" value="{next}">'
+                '<label for="email">Email</label> <input id="email" name="email" type="email">'
+                ' <button type="submit">Sign in</button></form></main></body></html>')
+
+
+def add_test_sign_in(app: FastAPI) -> None:
+    """A stand-in for the sign-in layer's page (the pages only need ``request.state.identity``)."""
+    from html import escape
+
+    from fastapi import Form
+
+    @app.get("/signin", response_class=HTMLResponse)
+    def sign_in_form(next: str = "/inbox"):
+        return SIGN_IN_PAGE.replace("{next}", escape(next))
+
+    @app.post("/signin")
+    def sign_in(email: str = Form(...), next: str = Form("/inbox")):
+        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/inbox", 303)
+        response.set_cookie("test-as", email, httponly=True, samesite="lax")
+        return response
+
+
+class Served:
+    """The pages' app over ``store`` on 127.0.0.1 (uvicorn in a thread), for a real browser."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        app = app_for(store, settings)
+        add_test_sign_in(app)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Served:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the pages' test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+PAVED = "Roads to the clinics are now paved."
+
+
+def request_on_a_second_version(store: Store, pid: str, name: str, now: datetime) -> int:
+    """A partnership imported, then changed (one contact fewer, a new local context), then asked
+    to move: its decision page has an advisory finding with the handbook's words, and a diff."""
+    services.import_document(store, healthy(id=pid, name=name), actor=LEADER, clock=clock_at(now - timedelta(days=3)))
+    data = healthy(id=pid, name=name, local_context=PAVED).to_data()
+    data["partners"][0]["contacts"] = data["partners"][0]["contacts"][:1]
+    services.import_document(store, validate(data, pid), actor=LEADER, clock=clock_at(now - timedelta(days=2)))
+    return approvals.open_request(store, pid, requested_by=LEADER, clock=clock_at(now - timedelta(days=2))).request_id

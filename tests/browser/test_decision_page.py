@@ -1,0 +1,150 @@
+"""Issue "the director's inbox and decision page", in a real browser (Chromium via Selenium).
+
+The director's whole path starts from the approval email the outbox holds: its link, sign in,
+the decision page with its findings and diff, Approve, the stage moved. Once with a mouse,
+once with JavaScript disabled, once with only the keyboard.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import datetime
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from isp_lifecycle.settings import Settings
+from isp_lifecycle.store import Store
+from isp_lifecycle.store.models import PartnershipRow
+
+from .sites import StaticSite
+from ..pages.site import DIRECTOR, HOSTILE_NAME, PAVED, Served, request_on_a_second_version, seed
+
+pytestmark = pytest.mark.slow
+WEIGHT_LIMIT = 100_000
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    home = tmp_path_factory.mktemp("pages-home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ISP_AUDIT_KEY", "pages-browser-key")
+        env.setenv("ISP_HOME", str(home))
+        env.setenv("ISP_OUTBOX_DIR", str(home / "outbox"))
+        env.setenv("ISP_CHANNELS", "outbox")
+        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+        now = datetime.utcnow()
+        ids = seed(store, now)
+        for pid in ("path-mouse", "path-nojs", "path-keys", "path-look"):  # one fresh request per path
+            ids[pid] = request_on_a_second_version(store, pid, f"Tamale {pid[5:]} Partnership", now)
+        with Served(store, Settings(home=home, remind_days=7)) as site:
+            env.setenv("ISP_WEB_URL", site.url)
+            from notifications.deliver import deliver_pending
+
+            deliver_pending(store)
+            site.ids, site.store, site.outbox = ids, store, home / "outbox"
+            yield site
+        store.close()
+
+
+def link_in_email(site, partnership_id: str) -> str:
+    """The decision page's address, as the director's approval email gives it (a line of its own)."""
+    for path in site.outbox.glob("*approval-requested*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if DIRECTOR not in message["To"] or message["X-ISP-Partnership"] != partnership_id:
+            continue
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        return next(line for line in text.splitlines() if line.startswith(site.url + "/approvals/"))
+    raise AssertionError(f"no approval email to {DIRECTOR} for {partnership_id} in {site.outbox}")
+
+
+def stage(site, partnership_id: str) -> str:
+    with site.store.sessions() as session:
+        return session.get(PartnershipRow, partnership_id).stage
+
+
+def _shows_findings_and_diff(page_text: str) -> None:
+    assert "The Convene gate passed" in page_text and "1 advisory" in page_text
+    assert "Partnerships are between organizations, not individuals" in page_text  # the handbook's element
+    assert "What to do:" in page_text
+    assert "Version 2 compared with version 1" in page_text and PAVED in page_text
+
+
+def test_the_director_approves_from_the_email_with_a_mouse(fresh, served):
+    link = link_in_email(served, "path-mouse")
+    assert link == f"{served.url}/approvals/{served.ids['path-mouse']}"
+    fresh.open(link)
+    assert "/signin" in fresh.url  # the link alone grants nothing
+    fresh.submit("Sign in", email=DIRECTOR)
+    assert fresh.url == link
+    _shows_findings_and_diff(fresh.text())
+    fresh.submit("Approve", note="Well prepared.")
+    assert "The partnership has moved to Commit" in fresh.text()
+    assert stage(served, "path-mouse") == "commit"
+
+
+def test_the_director_approves_with_javascript_disabled(browser_nojs, served):
+    browser_nojs.clear_cookies()
+    link = link_in_email(served, "path-nojs")
+    browser_nojs.open(link)
+    browser_nojs.submit("Sign in", email=DIRECTOR)
+    _shows_findings_and_diff(browser_nojs.text())
+    browser_nojs.submit("Approve")
+    assert "The partnership has moved to Commit" in browser_nojs.text()
+    assert stage(served, "path-nojs") == "commit"
+
+
+def test_the_director_approves_with_only_the_keyboard(fresh, served):
+    link = link_in_email(served, "path-keys")
+    fresh.open(link)
+    fresh.tab_to(lambda e: e.get_attribute("name") == "email")
+    fresh.type_keys(DIRECTOR, Keys.ENTER, navigates=True)
+    _shows_findings_and_diff(fresh.text())
+    fresh.tab_to(lambda e: e.get_attribute("name") == "note")
+    fresh.type_keys("Approved from the keyboard.")
+    fresh.tab_to(lambda e: e.text == "Approve")
+    fresh.type_keys(Keys.ENTER, navigates=True)
+    assert "The partnership has moved to Commit" in fresh.text()
+    assert stage(served, "path-keys") == "commit"
+
+
+@pytest.mark.parametrize("page", ["inbox", "decision"])
+def test_the_page_is_accessible_fits_a_phone_is_light_and_stays_on_its_origin(fresh, served, page, tmp_path):
+    fresh.open(f"{served.url}/signin")
+    fresh.submit("Sign in", email=DIRECTOR)
+    url = f"{served.url}/inbox" if page == "inbox" else f"{served.url}/approvals/{served.ids['path-look']}"
+    load = fresh.open(url)
+    assert fresh.axe() == []
+    scroll, viewport = fresh.sideways_overflow()
+    assert scroll == viewport == 390
+    assert 0 < load.transferred < WEIGHT_LIMIT, load.transferred
+    assert load.other_origins(served.url) == []
+    assert fresh.csp_violations() == []
+    assert fresh.screenshot(tmp_path / f"{page}.png").stat().st_size > 10_000
+
+
+def test_a_partnership_named_with_a_script_tag_renders_as_text(fresh, served):
+    fresh.open(f"{served.url}/signin")
+    fresh.submit("Sign in", email=DIRECTOR)
+    fresh.open(f"{served.url}/approvals/{served.ids['tamale-hostile']}")
+    assert fresh.driver.find_element("tag name", "h1").text == HOSTILE_NAME
+    assert fresh.driver.title != "owned"
+    fresh.open(f"{served.url}/inbox")
+    assert HOSTILE_NAME in fresh.text() and fresh.driver.title != "owned"
+
+
+def test_an_inline_script_is_blocked_by_the_csp_and_the_browser_reports_it(fresh, served):
+    fresh.open(f"{served.url}/test-inline-script")
+    assert fresh.driver.title == "inline"
+    assert any("inline" in message for message in fresh.csp_violations())
+
+
+def test_the_decision_page_cannot_be_framed(fresh, served):
+    fresh.open(f"{served.url}/signin")
+    fresh.submit("Sign in", email=DIRECTOR)
+    target = f"{served.url}/approvals/{served.ids['tamale-health']}"
+    page = '<!doctype html><html lang="en"><head><title>host</title></head><body><main>host</main></body></html>'
+    with StaticSite({"/host": ({}, page)}) as elsewhere:  # another origin, with no CSP of its own
+        assert fresh.framed(elsewhere.url + "/host", target) != target
+        assert fresh.framed(elsewhere.url + "/host", elsewhere.url + "/host") == elsewhere.url + "/host"
