@@ -1,6 +1,9 @@
-"""``isp serve``: the long-running process that runs resumed approvals, delivery, reminders
-and the scheduled review, and (when no PREFECT_API_URL is set) the local Prefect server
-the other commands then find and use.
+"""``isp serve``: the long-running process that runs the web application and HTTP API,
+resumed approvals, delivery, reminders and the scheduled review, and (when no
+PREFECT_API_URL is set) the local Prefect server the other commands then find and use.
+
+The web application runs in a thread of this process (uvicorn; it imports no Prefect) and
+``$ISP_HOME/serve.json`` names its address while it runs, so that the ``isp`` command finds it.
 """
 
 import json
@@ -8,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +32,9 @@ def start_local_server(port: int) -> subprocess.Popen | None:
     home.mkdir(parents=True, exist_ok=True)
     log = open(home / "server.log", "ab")
     prefect = str(Path(sys.executable).parent / "prefect")
+    # Prefect's UI asks its server where the API is; left alone it answers port 4200 whatever
+    # port the server really uses, and the UI on any other port cannot reach its API.
+    os.environ.setdefault("PREFECT_UI_API_URL", url)
     proc = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     started = time.monotonic()
@@ -67,13 +74,53 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt  # stop like Ctrl-C: the finally block below cleans up
 
 
-def serve_forever(port: int = 4200) -> int:
+def serve_file() -> Path:
+    from isp_lifecycle.settings import current
+
+    return current().home / "serve.json"
+
+
+def start_web(port: int, host: str = "127.0.0.1"):
+    """The web application on ``host:port`` in a thread; returns its uvicorn server once it
+    answers, and writes ``$ISP_HOME/serve.json``."""
+    import uvicorn
+
+    from isp_lifecycle.web import server
+
+    sock = server.bind(host, port)
+    web = uvicorn.Server(server.config(sock))
+    thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, name="isp-web", daemon=True)
+    thread.start()
+    started = time.monotonic()
+    while not web.started:
+        if not thread.is_alive() or time.monotonic() - started > 60:
+            raise SystemExit("isp serve: the web application did not start; see the messages above")
+        time.sleep(0.05)
+    url = server.url_of(sock)
+    path = serve_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"web_url": url, "pid": os.getpid()}))
+    print(f"isp serve: web application and API on {url}", file=sys.stderr, flush=True)
+    return web
+
+
+def stop_web(web) -> None:
+    try:
+        serve_file().unlink()
+    except OSError:
+        pass
+    web.should_exit = True
+
+
+def serve_forever(port: int = 4200, web_port: int = 8420) -> int:
     configure()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     proc = None
     if not os.environ.get("PREFECT_API_URL"):
         proc = start_local_server(port)
+    web = None
     try:
+        web = start_web(web_port)
         from prefect import serve
 
         print("isp serve: serving advance, delivery, reminders and reviews; Ctrl-C stops", file=sys.stderr, flush=True)
@@ -81,6 +128,8 @@ def serve_forever(port: int = 4200) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if web is not None:
+            stop_web(web)
         if proc is not None:
             try:
                 server_file().unlink()

@@ -25,6 +25,7 @@ import json
 import os
 import socket
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -50,6 +51,12 @@ from .store.models import (
 
 Clock = Callable[[], datetime]
 Evaluator = Callable[[Partnership, str, date], dict[str, Any]]
+
+
+# Who acted, as a front end established it (``Identity.as_audit()``): every audit entry written
+# while it is set records it under ``identity``. Interim, until the services take an
+# ``identity`` parameter; set it with ``access.acting``.
+acting: ContextVar[dict[str, Any] | None] = ContextVar("acting", default=None)
 
 
 def utcnow() -> datetime:
@@ -81,6 +88,8 @@ class _Tx:
     audited: list[int] = field(default_factory=list)
 
     def audit(self, action: str, partnership_id: str | None, detail: dict[str, Any]) -> None:
+        if acting.get() is not None:
+            detail = {**detail, "identity": acting.get()}
         entry = audit.append(
             self.session,
             self.key,

@@ -31,6 +31,8 @@ COMMANDS = {
     "demo": "isp_lifecycle.cli.demo:demo",
     "review": "isp_lifecycle.cli.review:review_",
     "report": "isp_lifecycle.cli.review:report",
+    "token": "isp_lifecycle.cli.token:token",
+    "web": "isp_lifecycle.cli.web:web",
 }
 
 

@@ -49,6 +49,11 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
              workflow then waits for the decision without holding any process, and this
              command returns (exit 0). Decide with `isp approve`.
     """
+    from . import remote
+
+    service = remote.client(as_)
+    if service is not None:
+        ctx.exit(remote.advance(service, partnership_id, to, as_of, wait))
     from datetime import date
 
     from .. import approvals, lifecycle
@@ -120,7 +125,8 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
 
 @click.command()
 @click.argument("partnership_id")
-@click.option("--as", "as_", metavar="EMAIL", required=True, help="The deciding mission director or delegate.")
+@click.option("--as", "as_", metavar="EMAIL",
+              help="The deciding mission director or delegate (through a service: the token's person).")
 @click.option("--reject", is_flag=True, help="Reject the move (default: approve).")
 @click.option("--note", metavar="TEXT", help="Why; recorded with the decision.")
 @click.option("--timeout", type=float, default=60, show_default=True,
@@ -133,6 +139,13 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     director or a delegate, is not the requester, and the document is unchanged since
     the request. Returns 0 once the stage has moved (or the rejection is final).
     """
+    from . import remote
+
+    service = remote.client(as_)
+    if service is not None:
+        ctx.exit(remote.approve(service, partnership_id, reject, note, timeout))
+    if as_ is None:
+        raise click.UsageError("Missing option '--as' (needed without a service and token: ISP_URL, ISP_TOKEN).")
     from .. import approvals, services
 
     with _store() as store:
@@ -180,6 +193,11 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def pending(fmt):
     """Open approval requests, oldest first, with their age."""
+    from . import remote
+
+    service = remote.client(None)
+    if service is not None:
+        raise click.exceptions.Exit(remote.pending(service, fmt))
     from ..approvals import pending as open_requests
 
     with _store() as store:
@@ -197,14 +215,17 @@ def pending(fmt):
 
 
 @click.command()
-@click.option("--port", type=int, default=4200, show_default=True,
-              help="Port of the local Prefect server started when PREFECT_API_URL is not set.")
-def serve(port):
-    """Run workflows until stopped: resumed approvals, notification delivery, reminders and reviews.
+@click.option("--prefect-port", "--port", "port", type=click.IntRange(1, 65535), default=4200, show_default=True,
+              help="Port of the local Prefect server started when PREFECT_API_URL is not set (--port: same).")
+@click.option("--web-port", type=click.IntRange(0, 65535), default=8420, show_default=True,
+              help="Port of the web application and HTTP API on 127.0.0.1 (0: any free port).")
+def serve(port, web_port):
+    """Run the web application and API, and workflows until stopped: resumed approvals,
+    notification delivery, reminders and reviews.
 
     When PREFECT_API_URL is not set, a local Prefect server is started on 127.0.0.1 with its
     database under ISP_HOME, and the other `isp` commands find and use it while it runs.
     """
     from flows import serving
 
-    sys.exit(serving.serve_forever(port))
+    sys.exit(serving.serve_forever(port, web_port))

@@ -229,3 +229,23 @@ class StandingAlert(Base):
     cleared_at: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     __table_args__ = (Index("ix_standing_alerts_open", "partnership_id", "cleared_at"),)
+
+
+class ApiToken(Base):
+    """An API token for scripts and the ``isp`` command: only the SHA-256 of its secret is kept,
+    so a copy of the database grants nothing. ``method`` is ``operator-token`` for tokens made on
+    the service's host (``isp token create``) and ``token`` for those a signed-in person made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_api_tokens_email", "email"),)
