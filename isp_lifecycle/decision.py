@@ -6,7 +6,9 @@ handbook's words and what to do), what changed in the document since the previou
 version approved then, or the first version), the history, and where the request stands
 (pending, applying, applied, rejected, or stale and why). A caller who may not see the
 partnership gets ``UnknownPartnership`` (404: its existence is not disclosed); one who may see
-it but not decide gets ``may_decide = False``, and ``decide`` refuses them (403, audited).
+it but not decide gets ``may_decide = False`` (deciding itself is ``access.Access.decide``, the
+same call the JSON API makes). Who may do what is ``authz``'s; this module only finds, cheaply,
+whether the caller directs or deputises any partnership of the same mission.
 """
 
 from __future__ import annotations
@@ -19,20 +21,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import approvals, docdiff, services
-from .errors import RefusedOperation, StaleUpdate, UnknownPartnership
+from . import authz, docdiff, services
+from .authz import Roles
+from .errors import UnknownPartnership
 from .identity import Identity
-from .inbox import People, counts, nudge
+from .inbox import counts, nudge
 from .settings import Settings
-from .store import Store, audit
+from .store import Store
 from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
-
-NOTE_LIMIT = 2000
-
-
-class NotAllowed(RefusedOperation):
-    """The caller may see the request but not decide it (HTTP 403)."""
-
 
 def _document(session: Session, partnership_id: str, version: int) -> dict[str, Any]:
     text = session.scalars(select(DocumentVersion.document).where(
@@ -40,34 +36,29 @@ def _document(session: Session, partnership_id: str, version: int) -> dict[str, 
     return json.loads(text)
 
 
-def sees(session: Session, settings: Settings, email: str, people: People) -> bool:
-    """May ``email`` see a partnership naming ``people``? Admins, mission staff, the people it
-    names, and directors or delegates of any partnership of the same mission."""
+def caller(session: Session, settings: Settings, email: str, roles: Roles) -> authz.Caller:
+    """The caller as ``authz`` judges them for one partnership: mission-wide sight comes from
+    directing or deputising any partnership of that mission, looked up in SQL by a
+    case-insensitive ``contains`` on current documents, then confirmed on the parsed ones."""
     who = email.casefold()
-    if settings.is_admin(who) or people.mission in settings.staff_missions(who) or people.names(who):
-        return True
     candidates = session.scalars(
         select(DocumentVersion.document)
         .join(PartnershipRow, (PartnershipRow.id == DocumentVersion.partnership_id)
               & (PartnershipRow.current_version == DocumentVersion.version))
-        .where(func.lower(PartnershipRow.mission) == people.mission)
+        .where(func.lower(PartnershipRow.mission) == roles.mission)
         .where(func.lower(DocumentVersion.document).contains(who))
     )
-    return any(who in People.of(json.loads(text)).deciders for text in candidates)
-
-
-def may_request(settings: Settings, email: str, people: People) -> bool:
-    """Upload versions and request moves: admins, mission staff, director, delegates, leaders."""
-    who = email.casefold()
-    return (settings.is_admin(who) or people.mission in settings.staff_missions(who)
-            or who in people.deciders or who in people.leaders)
+    decides = any(who in Roles.of(json.loads(text)).deciders for text in candidates)
+    return authz.Caller(Identity(email), settings.is_admin(who), settings.staff_missions(who),
+                        frozenset({roles.mission}) if decides else frozenset())
 
 
 @dataclass
 class Visible:
     request: ApprovalRequest
     row: PartnershipRow
-    people: People  # of the version the request rests on
+    roles: Roles  # of the version the request rests on
+    may_edit: bool  # upload versions and request moves (judged on the current version)
     moved: StageTransition | None
 
 
@@ -76,12 +67,13 @@ def _visible(session: Session, settings: Settings, email: str, request_id: int) 
     if request is None:
         raise UnknownPartnership(f"request {request_id}")
     row = session.get(PartnershipRow, request.partnership_id)
-    current = People.of(_document(session, row.id, row.current_version))
-    if not sees(session, settings, email, current):
+    current = Roles.of(_document(session, row.id, row.current_version))
+    who = caller(session, settings, email, current)
+    if not authz.sees(who, current):
         raise UnknownPartnership(f"request {request_id}")
-    rested = People.of(_document(session, row.id, request.document_version))
+    rested = Roles.of(_document(session, row.id, request.document_version))
     moved = session.scalars(select(StageTransition).where(StageTransition.approval_id == request_id)).first()
-    return Visible(request, row, rested, moved)
+    return Visible(request=request, row=row, roles=rested, may_edit=authz.may_edit(who, current), moved=moved)
 
 
 def state(request: ApprovalRequest, moved: StageTransition | None) -> str:
@@ -129,7 +121,6 @@ def view(store: Store, settings: Settings, email: str, request_id: int, *, now: 
         before_version = _previous_gate_version(session, request)
         after = _document(session, row.id, request.document_version)
         before = _document(session, row.id, before_version) if before_version else None
-        current = People.of(_document(session, row.id, row.current_version))
         who = email.casefold()
         age = now - request.requested_at
         seen_view = {
@@ -141,47 +132,9 @@ def view(store: Store, settings: Settings, email: str, request_id: int, *, now: 
             "age_days": age.days,
             "nudge": nudge(age.total_seconds() / 86400, settings.remind_days) if request.status == "pending" else None,
             "stale_reason": _stale_reason(request, row),
-            "may_decide": (request.status == "pending" and who in seen.people.deciders
+            "may_decide": (request.status == "pending" and who in seen.roles.deciders
                            and who != request.requested_by.casefold()),
-            "may_request": may_request(settings, email, current),
+            "may_request": seen.may_edit,
         }
     seen_view["history"] = services.history(store, seen_view["partnership"]["id"])  # its own transaction
     return seen_view
-
-
-def _refused(store: Store, identity: Identity, action: str, partnership_id: str, exc: Exception) -> None:
-    """Audit a refusal on a partnership the caller may see (the API's 403 and 409 are audited)."""
-    with store.sessions.begin() as session:
-        audit.append(session, audit.load_key(), at=services.utcnow().isoformat() + "Z", actor=identity.email,
-                     action=f"{action}.refused", partnership_id=partnership_id,
-                     detail={"reason": str(exc), "error": type(exc).__name__, "identity": identity.as_audit()})
-
-
-def decide(store: Store, settings: Settings, identity: Identity, request_id: int, *, approve: bool,
-           note: str | None) -> str:
-    """Record the decision and apply it; returns the request's state afterwards.
-
-    Raises ``UnknownPartnership`` (not visible), ``NotAllowed`` (may see, may not decide),
-    ``StaleUpdate`` / ``RefusedOperation`` (stale, already decided): each refusal audited.
-    """
-    action = "approve" if approve else "reject"
-    with store.sessions() as session:
-        seen = _visible(session, settings, identity.email, request_id)
-    request, who = seen.request, identity.email.casefold()
-    try:
-        if who not in seen.people.deciders:
-            raise NotAllowed(f"{identity.email} may not decide for {request.partnership_id}: only its mission "
-                             "director or a delegate")
-        if who == request.requested_by.casefold():
-            raise NotAllowed(f"{identity.email} requested this move and may not also decide it")
-        if settings.require_signed_in and not identity.verified_for_decisions:
-            raise NotAllowed(f"ISP_REQUIRE_SIGNED_IN=1: a decision needs a signed-in identity, not {identity.method}")
-        if request.status != "pending":
-            raise (StaleUpdate if request.status == "stale" else RefusedOperation)(
-                f"approval request #{request_id} is already {request.status}")
-    except RefusedOperation as exc:
-        _refused(store, identity, action, request.partnership_id, exc)
-        raise
-    services.decide(store, request.partnership_id, by=identity.email, approve=approve, note=note)
-    applied = approvals.apply_decision(store, request_id, actor=identity.email)
-    return "applied" if applied["decision"] == "rejected" or applied["version"] else "applying"

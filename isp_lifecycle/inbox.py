@@ -13,43 +13,15 @@ cheap scan that stays cheap on 10,000 partnerships), then confirmed on the parse
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from .authz import Roles
 from .store import Store
 from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
-
-
-@dataclass(frozen=True)
-class People:
-    """The emails one document version names, case-folded (what "Who is who" reads)."""
-
-    mission: str
-    deciders: frozenset[str]
-    leaders: frozenset[str]
-    contacts: frozenset[str]
-
-    @classmethod
-    def of(cls, data: Mapping[str, Any]) -> People:
-        def emails(people: Any) -> set[str]:
-            return {p["email"].casefold() for p in people or [] if isinstance(p, Mapping) and isinstance(p.get("email"), str)}
-
-        director = data.get("mission_director")
-        contacts: set[str] = set()
-        for partner in data.get("partners") or []:
-            if isinstance(partner, Mapping):
-                contacts |= emails(partner.get("contacts"))
-        return cls(str(data.get("mission") or "").casefold(),
-                   frozenset(emails(data.get("delegates")) | emails([director] if director else [])),
-                   frozenset(emails(data.get("leaders"))), frozenset(contacts))
-
-    def names(self, email: str) -> bool:
-        who = email.casefold()
-        return who in self.deciders or who in self.leaders or who in self.contacts
 
 
 @dataclass(frozen=True)
@@ -120,7 +92,7 @@ def waiting_on(store: Store, email: str, *, now: datetime, remind_days: int) -> 
     who = email.casefold()
     items = []
     for request, name, mission, document, findings, _ in _rows(store, email, statuses=("pending",)):
-        if who in People.of(json.loads(document)).deciders and request.requested_by.casefold() != who:
+        if who in Roles.of(json.loads(document)).deciders and request.requested_by.casefold() != who:
             items.append(_item(request, name, mission, findings, now, remind_days))
     return items
 
@@ -132,6 +104,6 @@ def in_flight(store: Store, email: str, *, now: datetime, remind_days: int) -> l
     for request, name, mission, document, findings, moved in _rows(store, email, statuses=("pending", "approved")):
         if request.status == "approved" and moved is not None:
             continue
-        if request.requested_by.casefold() == who or who in People.of(json.loads(document)).leaders:
+        if request.requested_by.casefold() == who or who in Roles.of(json.loads(document)).leaders:
             items.append(_item(request, name, mission, findings, now, remind_days))
     return items

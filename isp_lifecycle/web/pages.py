@@ -1,14 +1,13 @@
 """The people's pages: "Waiting on you" and the decision page (server-rendered, no script).
 
 HTTP only: every answer comes from the read views (``inbox``, ``decision``) and every change
-from the services. The app that includes this router provides, on ``request.app.state``,
-``store`` and ``settings``; and, on ``request.state`` once the caller signed in, ``identity``
-(an ``Identity``) and ``csrf_token`` (the value every form carries; the sign-in layer checks
-it on POST). A page asked for without a signed-in identity redirects (303) to the sign-in
-page and comes back afterwards.
+from ``access.Access`` (``request.app.state.access``), as for the JSON API. The sign-in layer
+provides, on ``request.state`` once the caller signed in, ``identity`` (an ``Identity``) and
+``csrf_token`` (the value every form carries; it checks it on POST). A page asked for without
+a signed-in identity redirects (303) to the sign-in page and comes back afterwards.
 
-Every page answers with the security headers of ``docs/spec/api.md`` ("Pages"): a CSP that
-allows nothing inline and nothing from another origin, and cannot be framed.
+The security headers of ``docs/spec/api.md`` ("Pages") are the app's ``guard``: a CSP that
+allows nothing inline and nothing from another origin, and no framing.
 """
 
 from __future__ import annotations
@@ -20,20 +19,12 @@ import jinja2
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import decision, inbox
-from ..errors import RefusedOperation, StaleUpdate, UnknownPartnership
+from .. import access, authz, decision, inbox
+from ..errors import RefusedOperation, UnknownPartnership
 from ..services import utcnow
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 SIGN_IN = "/signin"
 
 router = APIRouter(include_in_schema=False)
@@ -53,18 +44,11 @@ def _environment() -> jinja2.Environment:
 _env = _environment()
 
 
-def secure(response: Response) -> Response:
-    """Add the pages' security headers (kept where the app already set them)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     identity = getattr(request.state, "identity", None)
     html = _env.get_template(template).render(
         me=identity, csrf_token=getattr(request.state, "csrf_token", ""), path=request.url.path, **context)
-    return secure(HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"}))
+    return HTMLResponse(html, status_code=status)
 
 
 def _signed_in(request: Request):
@@ -72,7 +56,7 @@ def _signed_in(request: Request):
     identity = getattr(request.state, "identity", None)
     if identity is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return None, secure(RedirectResponse(f"{SIGN_IN}?next={quote(target, safe='/')}", status_code=303))
+        return None, RedirectResponse(f"{SIGN_IN}?next={quote(target, safe='/')}", status_code=303)
     return identity, None
 
 
@@ -86,11 +70,11 @@ def inbox_page(request: Request):
     identity, redirect = _signed_in(request)
     if redirect:
         return redirect
-    state, now = request.app.state, utcnow()
-    days = state.settings.remind_days
+    service, now = request.app.state.access, utcnow()
+    days = service.settings.remind_days
     return render(request, "inbox.html", title="Waiting on you", remind_days=days,
-                  waiting=inbox.waiting_on(state.store, identity.email, now=now, remind_days=days),
-                  mine=inbox.in_flight(state.store, identity.email, now=now, remind_days=days))
+                  waiting=inbox.waiting_on(service.store, identity.email, now=now, remind_days=days),
+                  mine=inbox.in_flight(service.store, identity.email, now=now, remind_days=days))
 
 
 @router.get("/approvals/{request_id}", response_class=HTMLResponse)
@@ -98,13 +82,12 @@ def decision_page(request: Request, request_id: int):
     identity, redirect = _signed_in(request)
     if redirect:
         return redirect
-    state = request.app.state
+    service = request.app.state.access
     try:
-        seen = decision.view(state.store, state.settings, identity.email, request_id, now=utcnow())
+        seen = decision.view(service.store, service.settings, identity.email, request_id, now=utcnow())
     except UnknownPartnership:
         return _not_found(request)
-    return render(request, "decision.html", title=f"Decide: {seen['partnership']['name']}",
-                  remind_days=state.settings.remind_days, done=request.query_params.get("done"), **seen)
+    return render(request, "decision.html", title=f"Decide: {seen['partnership']['name']}", **seen)
 
 
 @router.post("/approvals/{request_id}", response_class=HTMLResponse)
@@ -115,21 +98,20 @@ def decide(request: Request, request_id: int, decision_: str = Form("", alias="d
     if decision_ not in ("approve", "reject"):
         return render(request, "message.html", 400, title="Choose Approve or Reject",
                       message="The form came without a decision: press Approve or Reject.")
-    if len(note) > decision.NOTE_LIMIT:
+    if len(note) > access.NOTE_LIMIT:
         return render(request, "message.html", 422, title="The note is too long",
-                      message=f"A note holds at most {decision.NOTE_LIMIT} characters; this one has {len(note)}.")
-    state = request.app.state
+                      message=f"A note holds at most {access.NOTE_LIMIT} characters; this one has {len(note)}.")
     try:
-        decision.decide(state.store, state.settings, identity, request_id, approve=decision_ == "approve",
-                        note=note.strip() or None)
-    except UnknownPartnership:
+        request.app.state.access.decide(identity, request_id, approve=decision_ == "approve",
+                                        note=note.strip() or None)
+    except (access.NotFound, UnknownPartnership):
         return _not_found(request)
-    except decision.NotAllowed as exc:
+    except authz.Forbidden as exc:
         return render(request, "message.html", 403, title="You may not decide this request", message=str(exc))
-    except (StaleUpdate, RefusedOperation) as exc:
+    except RefusedOperation as exc:  # already decided, or stale
         return render(request, "message.html", 409, title="This request cannot be decided now", message=str(exc),
                       back=f"/approvals/{request_id}")
-    return secure(RedirectResponse(f"/approvals/{request_id}?done={decision_}", status_code=303))
+    return RedirectResponse(f"/approvals/{request_id}", status_code=303)
 
 
 @router.get("/static/{name}")
@@ -137,7 +119,6 @@ def static(name: str):
     """The pages' own assets (no CDN); only files that exist in ``static/`` by that exact name."""
     files = {p.name: p for p in STATIC.iterdir() if p.is_file()}
     if name not in files:
-        return secure(Response("not found", status_code=404, media_type="text/plain"))
+        return Response("not found", status_code=404, media_type="text/plain")
     kind = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}.get(files[name].suffix, "application/octet-stream")
-    return secure(Response(files[name].read_bytes(), media_type=kind,
-                           headers={"Cache-Control": "public, max-age=3600"}))
+    return Response(files[name].read_bytes(), media_type=kind, headers={"Cache-Control": "public, max-age=3600"})

@@ -18,7 +18,6 @@ from isp_lifecycle.document import load, validate
 from isp_lifecycle.identity import Identity
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store import Store
-from isp_lifecycle.web import pages
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIRECTOR = "kboateng@mission.example.org"
@@ -62,15 +61,17 @@ def seed(store: Store, now: datetime) -> dict[str, int]:
 
 
 def app_for(store: Store, settings: Settings) -> FastAPI:
-    app = FastAPI()
-    app.state.store, app.state.settings = store, settings
+    """The service's own app (its guard, its API, the pages), plus the test-only pieces."""
+    from isp_lifecycle.web import create_app
+
+    app = create_app(settings, store)
 
     @app.middleware("http")
     async def test_identity(request: Request, call_next):
         who = request.cookies.get("test-as")
         request.state.identity = Identity(who, "email-link", "test-session", "127.0.0.1") if who else None
         request.state.csrf_token = "test-csrf"
-        return pages.secure(await call_next(request))
+        return await call_next(request)
 
     @app.get("/test-signin")
     def test_signin(who: str, next: str = "/inbox"):
@@ -83,7 +84,6 @@ def app_for(store: Store, settings: Settings) -> FastAPI:
         return ('<!doctype html><html lang="en"><head><title>inline</title></head><body><main><h1>Inline</h1>'
                 '<script>document.title = "ran"</script></main></body></html>')
 
-    app.include_router(pages.router)
     return app
 
 
