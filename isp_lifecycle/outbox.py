@@ -12,6 +12,7 @@ Recipients of each event, read from the document:
     stage-moved           every contact of every partner
     health-alert          the leaders
     review-digest         the mission director
+    sign-in-link          the person who asked (named by ``notifications.signin_mail``, never a webhook)
 
 A partnership with no leaders sends the leaders' messages to its mission director. An
 address named twice (in any case) is one recipient, the first role it was named in.
@@ -46,6 +47,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "stage-moved": (CONTACTS,),
     "health-alert": (LEADERS,),
     "review-digest": (DIRECTOR,),
+    "sign-in-link": (),
 }
 EVENTS = tuple(RULES)
 

@@ -65,12 +65,15 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         {"partnership": "gh-wash-tamale", "partnership_name": "Tamale Water and Sanitation Partnership",
          "stage": "commit", "gate": "commit", "passed": True, "alerts": []},
     ]},
+    "sign-in-link": {"link": "https://isp.mission.example.org/auth/link/SAMPLE-NOT-A-SECRET",
+                     "expires": "2026-12-02T10:30:00"},
 }
 WEB_URL = "https://isp.mission.example.org"
 READERS = {
     "gate-blocked": LEADER, "approval-requested": DIRECTOR, "approval-reminder": DELEGATE,
     "approval-escalated": LEADER, "approval-approved": LEADER, "approval-rejected": LEADER,
     "stage-moved": CONTACT, "health-alert": LEADER, "review-digest": DIRECTOR,
+    "sign-in-link": {"email": DIRECTOR["email"], "name": None, "role": "sign-in"},
 }
 
 

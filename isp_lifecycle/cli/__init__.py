@@ -33,6 +33,7 @@ COMMANDS = {
     "report": "isp_lifecycle.cli.review:report",
     "token": "isp_lifecycle.cli.token:token",
     "web": "isp_lifecycle.cli.web:web",
+    "login": "isp_lifecycle.cli.login:login",
 }
 
 

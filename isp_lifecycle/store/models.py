@@ -249,3 +249,72 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (Index("ix_api_tokens_email", "email"),)
+
+
+class LoginLink(Base):
+    """A single-use sign-in link sent by email: only the SHA-256 of its secret is kept, so the
+    outbox, a backup or a copy of the database cannot sign anyone in. ``used_at`` set = spent."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(Text)
+    next_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a secret whose SHA-256 is kept here; ``id`` is the
+    public name the audit log records. Ends at ``expires_at`` (absolute), after the idle limit
+    since ``last_seen_at``, or when ``revoked_at`` is set (sign-out, account page)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(16))  # email-link | oidc
+    client: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_web_sessions_email", "email"),)
+
+
+class RateEvent(Base):
+    """One counted request (a sign-in link asked for) under a limit's key (``email:…``,
+    ``client:…``): counting rows newer than the window gives "in any 15 minutes" exactly, and
+    every copy of ``isp web`` on one store shares them."""
+
+    __tablename__ = "rate_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
+
+
+class DeviceLogin(Base):
+    """An ``isp login`` in progress: the command holds ``device_code`` (kept as a hash) and polls;
+    the person confirms ``user_code`` in a signed-in browser; the token is made when the command
+    collects it (``collected_at``), so its secret exists only in that one answer."""
+
+    __tablename__ = "device_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    from . import signin
+
+    signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)
 
     def store_up() -> bool:
         try:

@@ -51,6 +51,11 @@ def _access(request: Request) -> access.Access:
 
 def identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Identity:
     if credentials is None or not credentials.credentials:
+        from .sessions import api_identity
+
+        person = api_identity(request)  # a browser's session, its CSRF header checked on POST/PUT/DELETE
+        if person is not None:
+            return person
         raise Unauthorized("send an API token as `Authorization: Bearer TOKEN` (see `isp token create`)")
     client = request.client.host if request.client else None
     identity = tokens.authenticate(_access(request).store, credentials.credentials, client=client)

@@ -1,10 +1,10 @@
 """The people's pages: "Waiting on you" and the decision page (server-rendered, no script).
 
 HTTP only: every answer comes from the read views (``inbox``, ``decision``) and every change
-from ``access.Access`` (``request.app.state.access``), as for the JSON API. The sign-in layer
-provides, on ``request.state`` once the caller signed in, ``identity`` (an ``Identity``) and
-``csrf_token`` (the value every form carries; it checks it on POST). A page asked for without
-a signed-in identity redirects (303) to the sign-in page and comes back afterwards.
+from ``access.Access`` (``request.app.state.access``), as for the JSON API. Who is asking is
+the sign-in layer's (``web.sessions``): a page asked for without a session redirects (303) to
+the sign-in page and comes back afterwards; a form post without the session's ``csrf_token``
+is refused (403) before anything runs. The layout (``base.html``) is the sign-in pages' own.
 
 The security headers of ``docs/spec/api.md`` ("Pages") are the app's ``guard``: a CSP that
 allows nothing inline and nothing from another origin, and no framing.
@@ -13,20 +13,19 @@ allows nothing inline and nothing from another origin, and no framing.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import jinja2
-from fastapi import APIRouter, Form, Request
+from anyio import to_thread
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import access, authz, decision, inbox
 from ..errors import RefusedOperation, UnknownPartnership
 from ..services import utcnow
+from . import sessions as web_sessions
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-SIGN_IN = "/signin"
-
 router = APIRouter(include_in_schema=False)
 
 
@@ -45,31 +44,23 @@ _env = _environment()
 
 
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    identity = getattr(request.state, "identity", None)
+    who = web_sessions.person(request)
     html = _env.get_template(template).render(
-        me=identity, csrf_token=getattr(request.state, "csrf_token", ""), path=request.url.path, **context)
+        person=who, csrf=web_sessions.csrf_of(request) if who else "", path=request.url.path, **context)
     return HTMLResponse(html, status_code=status)
 
 
-def _signed_in(request: Request):
-    """The caller's identity, or a redirect to sign in that comes back to this path."""
-    identity = getattr(request.state, "identity", None)
-    if identity is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return None, RedirectResponse(f"{SIGN_IN}?next={quote(target, safe='/')}", status_code=303)
-    return identity, None
+def message(request: Request, status: int, heading: str, *lines: str) -> HTMLResponse:
+    return render(request, "message.html", status, heading=heading, lines=list(lines), again=False)
 
 
 def _not_found(request: Request) -> HTMLResponse:
-    return render(request, "message.html", 404, title="Not found",
-                  message="There is nothing here, or nothing you may see.")
+    return message(request, 404, "Not found", "There is nothing here, or nothing you may see.")
 
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request):
-    identity, redirect = _signed_in(request)
-    if redirect:
-        return redirect
+    identity = web_sessions.page_person(request)
     service, now = request.app.state.access, utcnow()
     days = service.settings.remind_days
     return render(request, "inbox.html", title="Waiting on you", remind_days=days,
@@ -79,9 +70,7 @@ def inbox_page(request: Request):
 
 @router.get("/approvals/{request_id}", response_class=HTMLResponse)
 def decision_page(request: Request, request_id: int):
-    identity, redirect = _signed_in(request)
-    if redirect:
-        return redirect
+    identity = web_sessions.page_person(request)
     service = request.app.state.access
     try:
         seen = decision.view(service.store, service.settings, identity.email, request_id, now=utcnow())
@@ -91,26 +80,25 @@ def decision_page(request: Request, request_id: int):
 
 
 @router.post("/approvals/{request_id}", response_class=HTMLResponse)
-def decide(request: Request, request_id: int, decision_: str = Form("", alias="decision"), note: str = Form("")):
-    identity, redirect = _signed_in(request)
-    if redirect:
-        return redirect
-    if decision_ not in ("approve", "reject"):
-        return render(request, "message.html", 400, title="Choose Approve or Reject",
-                      message="The form came without a decision: press Approve or Reject.")
+async def decide(request: Request, request_id: int):
+    identity, fields = await web_sessions.form_person(request)  # 303 to sign in; 403 without csrf_token
+    choice, note = fields.get("decision", ""), fields.get("note", "")
+    if choice not in ("approve", "reject"):
+        return message(request, 400, "Choose Approve or Reject",
+                       "The form came without a decision: press Approve or Reject.")
     if len(note) > access.NOTE_LIMIT:
-        return render(request, "message.html", 422, title="The note is too long",
-                      message=f"A note holds at most {access.NOTE_LIMIT} characters; this one has {len(note)}.")
+        return message(request, 422, "The note is too long",
+                       f"A note holds at most {access.NOTE_LIMIT} characters; this one has {len(note)}.")
+    service = request.app.state.access
     try:
-        request.app.state.access.decide(identity, request_id, approve=decision_ == "approve",
-                                        note=note.strip() or None)
+        await to_thread.run_sync(lambda: service.decide(identity, request_id, approve=choice == "approve",
+                                                        note=note.strip() or None))
     except (access.NotFound, UnknownPartnership):
         return _not_found(request)
     except authz.Forbidden as exc:
-        return render(request, "message.html", 403, title="You may not decide this request", message=str(exc))
+        return message(request, 403, "You may not decide this request", str(exc))
     except RefusedOperation as exc:  # already decided, or stale
-        return render(request, "message.html", 409, title="This request cannot be decided now", message=str(exc),
-                      back=f"/approvals/{request_id}")
+        return message(request, 409, "This request cannot be decided now", str(exc))
     return RedirectResponse(f"/approvals/{request_id}", status_code=303)
 
 

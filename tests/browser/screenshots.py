@@ -23,7 +23,7 @@ def main() -> int:
     from isp_lifecycle.settings import Settings
     from isp_lifecycle.store import Store
 
-    from ..pages.site import DIRECTOR, Served, request_on_a_second_version, seed
+    from ..pages.site import DIRECTOR, Served, request_on_a_second_version, seed, session_for
     from .harness import Browser, available
 
     why = available()
@@ -39,8 +39,9 @@ def main() -> int:
         browser = Browser()
         try:
             with Served(store, Settings(home=Path(home), remind_days=7)) as site:
-                browser.open(f"{site.url}/signin")
-                browser.submit("Sign in", email=DIRECTOR)
+                browser.open(f"{site.url}/auth/sign-in")
+                browser.driver.add_cookie({"name": "isp_session", "value": session_for(store, DIRECTOR).secret,
+                                           "path": "/"})
                 for name, path in (("inbox", "/inbox"), ("decision", f"/approvals/{request_id}")):
                     browser.open(site.url + path)
                     print(browser.screenshot(OUT / f"{name}.png").relative_to(ROOT))

@@ -19,7 +19,7 @@ from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import PartnershipRow
 
 from .sites import StaticSite
-from ..pages.site import DIRECTOR, HOSTILE_NAME, PAVED, Served, request_on_a_second_version, seed
+from ..pages.site import DIRECTOR, HOSTILE_NAME, PAVED, Served, request_on_a_second_version, seed, session_for
 
 pytestmark = pytest.mark.slow
 WEIGHT_LIMIT = 100_000
@@ -59,6 +59,24 @@ def link_in_email(site, partnership_id: str) -> str:
     raise AssertionError(f"no approval email to {DIRECTOR} for {partnership_id} in {site.outbox}")
 
 
+def sign_in_by_email(browser, site) -> None:
+    """On the sign-in page the link led to: ask for a link, take it from the outbox, press Sign in."""
+    assert "/auth/sign-in" in browser.url  # the approval email's link alone grants nothing
+    before = set(site.outbox.glob("*.eml"))
+    browser.submit("Email me a sign-in link", email=DIRECTOR)
+    [new] = set(site.outbox.glob("*.eml")) - before
+    message = email.message_from_bytes(new.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    browser.open(next(line for line in text.splitlines() if line.startswith(site.url + "/auth/link")))
+    browser.submit("Sign in")
+
+
+def sign_in_directly(browser, site, who: str = DIRECTOR) -> None:
+    """A session cookie made by the sign-in service (the link itself is the path tests' part)."""
+    browser.open(f"{site.url}/auth/sign-in")
+    browser.driver.add_cookie({"name": "isp_session", "value": session_for(site.store, who).secret, "path": "/"})
+
+
 def stage(site, partnership_id: str) -> str:
     with site.store.sessions() as session:
         return session.get(PartnershipRow, partnership_id).stage
@@ -75,8 +93,7 @@ def test_the_director_approves_from_the_email_with_a_mouse(fresh, served):
     link = link_in_email(served, "path-mouse")
     assert link == f"{served.url}/approvals/{served.ids['path-mouse']}"
     fresh.open(link)
-    assert "/signin" in fresh.url  # the link alone grants nothing
-    fresh.submit("Sign in", email=DIRECTOR)
+    sign_in_by_email(fresh, served)
     assert fresh.url == link
     _shows_findings_and_diff(fresh.text())
     fresh.submit("Approve", note="Well prepared.")
@@ -88,7 +105,7 @@ def test_the_director_approves_with_javascript_disabled(browser_nojs, served):
     browser_nojs.clear_cookies()
     link = link_in_email(served, "path-nojs")
     browser_nojs.open(link)
-    browser_nojs.submit("Sign in", email=DIRECTOR)
+    sign_in_by_email(browser_nojs, served)
     _shows_findings_and_diff(browser_nojs.text())
     browser_nojs.submit("Approve")
     assert "The partnership has moved to Commit" in browser_nojs.text()
@@ -99,7 +116,14 @@ def test_the_director_approves_with_only_the_keyboard(fresh, served):
     link = link_in_email(served, "path-keys")
     fresh.open(link)
     fresh.tab_to(lambda e: e.get_attribute("name") == "email")
+    before = set(served.outbox.glob("*.eml"))
     fresh.type_keys(DIRECTOR, Keys.ENTER, navigates=True)
+    [new] = set(served.outbox.glob("*.eml")) - before
+    text = email.message_from_bytes(new.read_bytes(), policy=email.policy.default).get_body(
+        preferencelist=("plain",)).get_content()
+    fresh.open(next(line for line in text.splitlines() if line.startswith(served.url + "/auth/link")))
+    fresh.tab_to(lambda e: e.text == "Sign in")
+    fresh.type_keys(Keys.ENTER, navigates=True)
     _shows_findings_and_diff(fresh.text())
     fresh.tab_to(lambda e: e.get_attribute("name") == "note")
     fresh.type_keys("Approved from the keyboard.")
@@ -111,8 +135,7 @@ def test_the_director_approves_with_only_the_keyboard(fresh, served):
 
 @pytest.mark.parametrize("page", ["inbox", "decision"])
 def test_the_page_is_accessible_fits_a_phone_is_light_and_stays_on_its_origin(fresh, served, page, tmp_path):
-    fresh.open(f"{served.url}/signin")
-    fresh.submit("Sign in", email=DIRECTOR)
+    sign_in_directly(fresh, served)
     url = f"{served.url}/inbox" if page == "inbox" else f"{served.url}/approvals/{served.ids['path-look']}"
     load = fresh.open(url)
     assert fresh.axe() == []
@@ -125,8 +148,7 @@ def test_the_page_is_accessible_fits_a_phone_is_light_and_stays_on_its_origin(fr
 
 
 def test_a_partnership_named_with_a_script_tag_renders_as_text(fresh, served):
-    fresh.open(f"{served.url}/signin")
-    fresh.submit("Sign in", email=DIRECTOR)
+    sign_in_directly(fresh, served)
     fresh.open(f"{served.url}/approvals/{served.ids['tamale-hostile']}")
     assert fresh.driver.find_element("tag name", "h1").text == HOSTILE_NAME
     assert fresh.driver.title != "owned"
@@ -141,8 +163,7 @@ def test_an_inline_script_is_blocked_by_the_csp_and_the_browser_reports_it(fresh
 
 
 def test_the_decision_page_cannot_be_framed(fresh, served):
-    fresh.open(f"{served.url}/signin")
-    fresh.submit("Sign in", email=DIRECTOR)
+    sign_in_directly(fresh, served)
     target = f"{served.url}/approvals/{served.ids['tamale-health']}"
     page = '<!doctype html><html lang="en"><head><title>host</title></head><body><main>host</main></body></html>'
     with StaticSite({"/host": ({}, page)}) as elsewhere:  # another origin, with no CSP of its own

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store import Store
 
-from .site import app_for, seed
+from .site import app_for, seed, session_for
 
 NOW = datetime(2026, 11, 27, 12, 0)
 
@@ -34,5 +34,8 @@ def client(env):
 
 
 def signed_in(client, who):
-    client.cookies.set("test-as", who)
+    """``client`` with a session of ``who``; ``client.csrf`` is the token its forms carry."""
+    started = session_for(client.store, who)
+    client.cookies.set("isp_session", started.secret)
+    client.csrf = started.csrf
     return client

@@ -1,21 +1,20 @@
 """A store with partnerships at each point a decision page can show, and the pages' app over it.
 
-Until the sign-in layer is merged in, who the caller is comes from a test-only cookie set by a
-test-only route: the pages read ``request.state.identity`` whoever sets it.
+Signing in is the real thing: a session in the store, its cookie, its CSRF token.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from isp_lifecycle import approvals, services
 from isp_lifecycle.document import load, validate
-from isp_lifecycle.identity import Identity
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store import Store
 
@@ -61,23 +60,10 @@ def seed(store: Store, now: datetime) -> dict[str, int]:
 
 
 def app_for(store: Store, settings: Settings) -> FastAPI:
-    """The service's own app (its guard, its API, the pages), plus the test-only pieces."""
+    """The service's own app (its guard, its API, sign-in, the pages) and one test-only page."""
     from isp_lifecycle.web import create_app
 
     app = create_app(settings, store)
-
-    @app.middleware("http")
-    async def test_identity(request: Request, call_next):
-        who = request.cookies.get("test-as")
-        request.state.identity = Identity(who, "email-link", "test-session", "127.0.0.1") if who else None
-        request.state.csrf_token = "test-csrf"
-        return await call_next(request)
-
-    @app.get("/test-signin")
-    def test_signin(who: str, next: str = "/inbox"):
-        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/inbox", 303)
-        response.set_cookie("test-as", who, httponly=True, samesite="lax")
-        return response
 
     @app.get("/test-inline-script", response_class=HTMLResponse)
     def inline_script():
@@ -87,33 +73,15 @@ def app_for(store: Store, settings: Settings) -> FastAPI:
     return app
 
 
-SIGN_IN_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in (test)</title>'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                '<link rel="stylesheet" href="/static/pages.css"></head><body><main id="main"><h1>Sign in</h1>'
-                '<form method="post" action="/signin"><input type="hidden" name="next" value="{next}">'
-                '<label for="email">Email</label> <input id="email" name="email" type="email">'
-                ' <button type="submit">Sign in</button></form></main></body></html>')
+def session_for(store: Store, email: str):
+    """A signed-in session, as the sign-in link would make it (its limits are tested with it)."""
+    from isp_lifecycle import sessions
 
-
-def add_test_sign_in(app: FastAPI) -> None:
-    """A stand-in for the sign-in layer's page (the pages only need ``request.state.identity``)."""
-    from html import escape
-
-    from fastapi import Form
-
-    @app.get("/signin", response_class=HTMLResponse)
-    def sign_in_form(next: str = "/inbox"):
-        return SIGN_IN_PAGE.replace("{next}", escape(next))
-
-    @app.post("/signin")
-    def sign_in(email: str = Form(...), next: str = Form("/inbox")):
-        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/inbox", 303)
-        response.set_cookie("test-as", email, httponly=True, samesite="lax")
-        return response
+    return sessions.sign_in_verified(store, email, "email-link", client="127.0.0.1")
 
 
 class Served:
-    """The pages' app over ``store`` on 127.0.0.1 (uvicorn in a thread), for a real browser."""
+    """The service's app over ``store`` on 127.0.0.1 (uvicorn in a thread), for a real browser."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         import socket
@@ -121,14 +89,13 @@ class Served:
 
         import uvicorn
 
-        app = app_for(store, settings)
-        add_test_sign_in(app)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    access_log=False))
+        settings = replace(settings, web_url_value=self.url)
+        self.server = uvicorn.Server(uvicorn.Config(app_for(store, settings), host="127.0.0.1", port=port,
+                                                    log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Served:

@@ -12,6 +12,18 @@ from .conftest import signed_in
 from .site import CONTACT, DELEGATE, DIRECTOR, HOSTILE_NAME, LEADER, OTHER_DIRECTOR, OUTSIDER
 
 
+def post(client, request_id, fields: dict, *, csrf: bool = True):
+    """The decision form as a browser sends it: with the session's CSRF token."""
+    return client.post(f"/approvals/{request_id}", data={**fields, **({"csrf_token": client.csrf} if csrf else {})})
+
+
+def test_a_decision_without_the_csrf_token_is_refused_and_changes_nothing(client):
+    request_id = client.ids["tamale-health"]
+    assert post(signed_in(client, DIRECTOR), request_id, {"decision": "approve"}, csrf=False).status_code == 403
+    with client.store.sessions() as session:
+        assert session.get(PartnershipRow, "tamale-health").stage == "convene"
+
+
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
@@ -19,7 +31,7 @@ def _text(html: str) -> str:
 def test_a_page_asked_for_without_signing_in_redirects_to_sign_in_and_back(client):
     answer = client.get("/approvals/1?x=1")
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/signin?next=/approvals/1%3Fx%3D1"
+    assert answer.headers["location"] == "/auth/sign-in?next=/approvals/1%3Fx%3D1"
 
 
 def test_the_director_is_waiting_on_every_request_of_the_mission_oldest_first(client):
@@ -44,7 +56,7 @@ def test_the_decision_page_shows_the_move_the_requester_the_findings_and_the_but
     assert "What changed since the previous gate" in text
     assert re.search(r'<button type="submit" name="decision" value="approve"[^>]*>Approve</button>', page)
     assert re.search(r'<button type="submit" name="decision" value="reject"[^>]*>Reject</button>', page)
-    assert 'name="csrf_token" value="test-csrf"' in page and 'name="note"' in page
+    assert f'name="csrf_token" value="{client.csrf}"' in page and 'name="note"' in page
 
 
 def test_a_stale_request_says_why_and_offers_the_gate_again_to_whoever_may_request(client):
@@ -53,8 +65,8 @@ def test_a_stale_request_says_why_and_offers_the_gate_again_to_whoever_may_reque
     assert "can no longer be decided" in page and "version 1 → 2" in page and "run the gate again" in page
     assert "Approve</button>" not in page
     assert "run the gate again" not in _text(signed_in(client, CONTACT).get(f"/approvals/{request_id}").text)
-    assert client.post(f"/approvals/{request_id}", data={"decision": "approve"}).status_code == 403
-    assert signed_in(client, DIRECTOR).post(f"/approvals/{request_id}", data={"decision": "approve"}).status_code == 409
+    assert post(client, request_id, {"decision": "approve"}).status_code == 403
+    assert post(signed_in(client, DIRECTOR), request_id, {"decision": "approve"}).status_code == 409
 
 
 def test_the_diff_names_what_changed_since_the_previous_gate(client):
@@ -74,7 +86,7 @@ def test_someone_who_may_see_but_not_decide_sees_no_buttons_and_a_forged_post_ge
     with client.store.sessions() as session:
         before = session.scalar(select(PartnershipRow.stage).where(PartnershipRow.id == "tamale-health"))
         audits = len(session.scalars(select(AuditEntry.seq)).all())
-    answer = client.post(f"/approvals/{request_id}", data={"decision": "approve", "csrf_token": "test-csrf"})
+    answer = post(client, request_id, {"decision": "approve"})
     assert answer.status_code == 403
     with client.store.sessions() as session:
         assert session.scalar(select(PartnershipRow.stage).where(PartnershipRow.id == "tamale-health")) == before
@@ -83,7 +95,7 @@ def test_someone_who_may_see_but_not_decide_sees_no_buttons_and_a_forged_post_ge
 
 
 def test_the_requester_herself_gets_403(client):
-    answer = signed_in(client, LEADER).post(f"/approvals/{client.ids['tamale-health']}", data={"decision": "approve"})
+    answer = post(signed_in(client, LEADER), client.ids['tamale-health'], {"decision": "approve"})
     assert answer.status_code == 403
 
 
@@ -91,23 +103,23 @@ def test_an_outsider_and_a_director_of_another_mission_get_404(client):
     for who in (OUTSIDER, OTHER_DIRECTOR):
         signed_in(client, who)
         assert client.get(f"/approvals/{client.ids['tamale-health']}").status_code == 404
-        assert client.post(f"/approvals/{client.ids['tamale-health']}", data={"decision": "approve"}).status_code == 404
+        assert post(client, client.ids['tamale-health'], {"decision": "approve"}).status_code == 404
 
 
 def test_approving_moves_the_stage_and_the_page_says_it_is_applied(client):
     request_id = client.ids["tamale-health"]
-    answer = signed_in(client, DIRECTOR).post(f"/approvals/{request_id}", data={"decision": "approve", "note": "Go."})
+    answer = post(signed_in(client, DIRECTOR), request_id, {"decision": "approve", "note": "Go."})
     assert answer.status_code == 303
     page = _text(client.get(answer.headers["location"]).text)
     assert "The partnership has moved to Commit" in page and "Go." in page
     with client.store.sessions() as session:
         assert session.get(PartnershipRow, "tamale-health").stage == "commit"
-    assert client.post(f"/approvals/{request_id}", data={"decision": "reject"}).status_code == 409
+    assert post(client, request_id, {"decision": "reject"}).status_code == 409
 
 
 def test_rejecting_keeps_the_stage(client):
     request_id = client.ids["tamale-old"]
-    answer = signed_in(client, DIRECTOR).post(f"/approvals/{request_id}", data={"decision": "reject"})
+    answer = post(signed_in(client, DIRECTOR), request_id, {"decision": "reject"})
     assert "stays in Convene" in _text(client.get(answer.headers["location"]).text)
     with client.store.sessions() as session:
         assert session.get(PartnershipRow, "tamale-old").stage == "convene"
@@ -116,8 +128,8 @@ def test_rejecting_keeps_the_stage(client):
 def test_a_decision_without_a_choice_or_with_a_long_note_changes_nothing(client):
     request_id = client.ids["tamale-health"]
     signed_in(client, DIRECTOR)
-    assert client.post(f"/approvals/{request_id}", data={"note": "x"}).status_code == 400
-    assert client.post(f"/approvals/{request_id}", data={"decision": "approve", "note": "x" * 2001}).status_code == 422
+    assert post(client, request_id, {"note": "x"}).status_code == 400
+    assert post(client, request_id, {"decision": "approve", "note": "x" * 2001}).status_code == 422
     with client.store.sessions() as session:
         assert session.get(PartnershipRow, "tamale-health").stage == "convene"
 
