@@ -125,3 +125,10 @@ def request_on_a_second_version(store: Store, pid: str, name: str, now: datetime
     data["partners"][0]["contacts"] = data["partners"][0]["contacts"][:1]
     services.import_document(store, validate(data, pid), actor=LEADER, clock=clock_at(now - timedelta(days=2)))
     return approvals.open_request(store, pid, requested_by=LEADER, clock=clock_at(now - timedelta(days=2))).request_id
+
+
+def blocked(pid: str, name: str):
+    """A convening partnership whose gate blocks: its business partner is filed as civil society."""
+    data = healthy(id=pid, name=name).to_data()
+    data["partners"][1]["sector"] = "civil_society"
+    return validate(data, pid)
