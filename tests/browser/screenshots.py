@@ -23,7 +23,9 @@ def main() -> int:
     from isp_lifecycle.settings import Settings
     from isp_lifecycle.store import Store
 
-    from ..pages.site import DIRECTOR, Served, request_on_a_second_version, seed, session_for
+    from isp_lifecycle import approvals, services
+
+    from ..pages.site import DIRECTOR, LEADER, Served, blocked, request_on_a_second_version, seed, session_for
     from .harness import Browser, available
 
     why = available()
@@ -36,13 +38,17 @@ def main() -> int:
         now = datetime.utcnow()
         seed(store, now)
         request_id = request_on_a_second_version(store, "tamale-mnh", "Northern Region Mothers and Newborns", now)
+        services.import_document(store, blocked("tamale-blocked", "Tamale Clinics Partnership"), actor=LEADER)
+        approvals.open_request(store, "tamale-blocked", requested_by=LEADER)
         browser = Browser()
         try:
             with Served(store, Settings(home=Path(home), remind_days=7)) as site:
                 browser.open(f"{site.url}/auth/sign-in")
                 browser.driver.add_cookie({"name": "isp_session", "value": session_for(store, DIRECTOR).secret,
                                            "path": "/"})
-                for name, path in (("inbox", "/inbox"), ("decision", f"/approvals/{request_id}")):
+                pages = (("inbox", "/inbox"), ("decision", f"/approvals/{request_id}"),
+                         ("partnership", "/partnerships/tamale-blocked"))
+                for name, path in pages:
                     browser.open(site.url + path)
                     print(browser.screenshot(OUT / f"{name}.png").relative_to(ROOT))
         finally:

@@ -19,7 +19,20 @@ from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import PartnershipRow
 
 from .sites import StaticSite
-from ..pages.site import DIRECTOR, HOSTILE_NAME, PAVED, Served, request_on_a_second_version, seed, session_for
+from isp_lifecycle import approvals, services
+
+from ..pages.site import (
+    DIRECTOR,
+    HOSTILE_NAME,
+    LEADER,
+    PAVED,
+    Served,
+    blocked,
+    healthy,
+    request_on_a_second_version,
+    seed,
+    session_for,
+)
 
 pytestmark = pytest.mark.slow
 WEIGHT_LIMIT = 100_000
@@ -38,6 +51,8 @@ def served(tmp_path_factory):
         ids = seed(store, now)
         for pid in ("path-mouse", "path-nojs", "path-keys", "path-look"):  # one fresh request per path
             ids[pid] = request_on_a_second_version(store, pid, f"Tamale {pid[5:]} Partnership", now)
+        services.import_document(store, blocked("leader-path", "Tamale Leader Partnership"), actor=LEADER)
+        assert approvals.open_request(store, "leader-path", requested_by=LEADER).blocked
         with Served(store, Settings(home=home, remind_days=7)) as site:
             env.setenv("ISP_WEB_URL", site.url)
             from notifications.deliver import deliver_pending
@@ -48,22 +63,23 @@ def served(tmp_path_factory):
         store.close()
 
 
-def link_in_email(site, partnership_id: str) -> str:
-    """The decision page's address, as the director's approval email gives it (a line of its own)."""
-    for path in site.outbox.glob("*approval-requested*.eml"):
+def link_in_email(site, partnership_id: str, event: str = "approval-requested", who: str = DIRECTOR,
+                  page: str = "/approvals/") -> str:
+    """The page's address as the email gives it, on a line of its own."""
+    for path in site.outbox.glob(f"*{event}*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if DIRECTOR not in message["To"] or message["X-ISP-Partnership"] != partnership_id:
+        if who not in message["To"] or message["X-ISP-Partnership"] != partnership_id:
             continue
         text = message.get_body(preferencelist=("plain",)).get_content()
-        return next(line for line in text.splitlines() if line.startswith(site.url + "/approvals/"))
-    raise AssertionError(f"no approval email to {DIRECTOR} for {partnership_id} in {site.outbox}")
+        return next(line for line in text.splitlines() if line.startswith(site.url + page))
+    raise AssertionError(f"no {event} email to {who} for {partnership_id} in {site.outbox}")
 
 
-def sign_in_by_email(browser, site) -> None:
+def sign_in_by_email(browser, site, who: str = DIRECTOR) -> None:
     """On the sign-in page the link led to: ask for a link, take it from the outbox, press Sign in."""
     assert "/auth/sign-in" in browser.url  # the approval email's link alone grants nothing
     before = set(site.outbox.glob("*.eml"))
-    browser.submit("Email me a sign-in link", email=DIRECTOR)
+    browser.submit("Email me a sign-in link", email=who)
     [new] = set(site.outbox.glob("*.eml")) - before
     message = email.message_from_bytes(new.read_bytes(), policy=email.policy.default)
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -133,10 +149,11 @@ def test_the_director_approves_with_only_the_keyboard(fresh, served):
     assert stage(served, "path-keys") == "commit"
 
 
-@pytest.mark.parametrize("page", ["inbox", "decision"])
+@pytest.mark.parametrize("page", ["inbox", "decision", "partnership"])
 def test_the_page_is_accessible_fits_a_phone_is_light_and_stays_on_its_origin(fresh, served, page, tmp_path):
     sign_in_directly(fresh, served)
-    url = f"{served.url}/inbox" if page == "inbox" else f"{served.url}/approvals/{served.ids['path-look']}"
+    url = served.url + {"inbox": "/inbox", "decision": f"/approvals/{served.ids['path-look']}",
+                        "partnership": "/partnerships/path-look"}[page]
     load = fresh.open(url)
     assert fresh.axe() == []
     scroll, viewport = fresh.sideways_overflow()
@@ -169,3 +186,35 @@ def test_the_decision_page_cannot_be_framed(fresh, served):
     with StaticSite({"/host": ({}, page)}) as elsewhere:  # another origin, with no CSP of its own
         assert fresh.framed(elsewhere.url + "/host", target) != target
         assert fresh.framed(elsewhere.url + "/host", elsewhere.url + "/host") == elsewhere.url + "/host"
+
+
+def test_a_leader_goes_from_the_gate_blocked_email_to_a_requested_move(fresh, served, tmp_path):
+    from isp_lifecycle.cli.store import dump_yaml
+
+    link = link_in_email(served, "leader-path", "gate-blocked", LEADER, "/partnerships/")
+    assert link == f"{served.url}/partnerships/leader-path"
+    fresh.open(link)
+    sign_in_by_email(fresh, served, LEADER)
+    text = fresh.text()
+    assert "is blocked" in text and "1 blocking" in text and "What to do:" in text
+    assert "Engage and identify the stakeholders in each sector" in text  # the handbook's words
+
+    data = blocked("leader-path", "Tamale Leader Partnership").to_data()
+    data["partners"][1]["sector"] = "privat"
+    wrong = tmp_path / "wrong.yaml"
+    with wrong.open("w") as out:
+        dump_yaml(data, out)
+    fresh.submit("Upload", text=wrong.read_text())
+    line = next(i for i, t in enumerate(wrong.read_text().splitlines(), 1) if t.strip() == "sector: privat")
+    assert "This version was not saved" in fresh.text() and f"Line {line}, partners[1].sector" in fresh.text()
+
+    fixed = tmp_path / "fixed.yaml"
+    with fixed.open("w") as out:
+        dump_yaml(healthy(id="leader-path", name="Tamale Leader Partnership").to_data(), out)
+    fresh.driver.find_element("name", "file").send_keys(str(fixed))
+    fresh.submit("Upload")
+    assert "Version 2 is saved." in fresh.text()
+    fresh.submit("Check the gate now")
+    assert "The gate today (not recorded)" in fresh.text() and "The Convene gate passes" in fresh.text()
+    fresh.submit("Request the move")
+    assert "/approvals/" in fresh.url and "Waiting for the mission director or a delegate" in fresh.text()
