@@ -153,3 +153,16 @@ def test_only_the_shipped_static_files_are_served(client):
     assert client.get("/static/pages.css").headers["content-type"].startswith("text/css")
     assert client.get("/static/..%2Fpages.py").status_code == 404
     assert client.get("/static/nothing.js").status_code == 404
+
+
+def test_a_director_of_another_partnership_of_the_mission_sees_the_request_but_cannot_decide_it(client):
+    from isp_lifecycle import services
+
+    from .site import healthy
+
+    other = "boss@mission.example.org"
+    services.import_document(client.store, healthy(id="tamale-other", name="Other", delegates=[],
+                                                   mission_director={"name": "Boss", "email": other}))
+    page = signed_in(client, other).get(f"/approvals/{client.ids['tamale-health']}")
+    assert page.status_code == 200 and "Approve</button>" not in page.text
+    assert post(client, client.ids["tamale-health"], {"decision": "approve"}).status_code == 403
