@@ -8,7 +8,7 @@ has a few requests waiting. One ``isp``-style web process serves the service's o
 (``web.create_app``: its guard, sign-in and pages) plus a bare route returning a constant JSON
 object, so both run on the same stack, the same uvicorn settings and the same process. One
 client, signed in with a session, asks in turn for the bare endpoint, "Waiting on you", a
-decision page and a partnership page, and times each until its response headers arrive (the
+decision page, a partnership page and the portfolio (its latest review), and times each until its response headers arrive (the
 first byte). Target: each page's p95 within 5x the bare endpoint's. 127.0.0.1 only, bounded.
 """
 
@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,9 @@ def prepare(url: str, docs) -> tuple[int, str, str]:
         requests = [services.request_approval(store, d.id, requested_by=d.leaders[0].email, to="closed",
                                               actor=d.leaders[0].email) for d in mine]
         secret = sessions.sign_in_verified(store, director(0), "email-link", client="127.0.0.1").secret
+        from isp_lifecycle import review
+
+        review.run_review(store, date(2026, 11, 27))  # the portfolio page shows the latest review
     finally:
         store.close()
     return requests[0], mine[0].id, secret
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         process, base = serve(url, home)
         try:
             paths = {"bare": "/bare", "inbox": "/inbox", "decision": f"/approvals/{request_id}",
-                     "partnership": f"/partnerships/{partnership_id}"}
+                     "partnership": f"/partnerships/{partnership_id}", "portfolio": "/portfolio"}
             times = first_bytes(base, paths, secret, args.rounds)
         finally:
             process.terminate()

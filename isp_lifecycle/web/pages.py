@@ -1,4 +1,5 @@
-"""The people's pages: "Waiting on you" and the decision page (server-rendered, no script).
+"""The people's pages: "Waiting on you", the decision page and the portfolio (server-rendered,
+no script). The partnership page is ``pages_partnership``.
 
 HTTP only: every answer comes from the read views (``inbox``, ``decision``) and every change
 from ``access.Access`` (``request.app.state.access``), as for the JSON API. Who is asking is
@@ -19,7 +20,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import access, authz, decision, inbox
+from .. import access, authz, decision, inbox, portfolio
 from ..errors import RefusedOperation, UnknownPartnership
 from ..services import utcnow
 from . import sessions as web_sessions
@@ -100,6 +101,19 @@ async def decide(request: Request, request_id: int):
     except RefusedOperation as exc:  # already decided, or stale
         return message(request, 409, "This request cannot be decided now", str(exc))
     return RedirectResponse(f"/approvals/{request_id}", status_code=303)
+
+
+@router.get("/portfolio", response_class=HTMLResponse)
+def portfolio_page(request: Request, mission: str = "", page: str = "1"):
+    identity = web_sessions.page_person(request)
+    service = request.app.state.access
+    wanted = portfolio.scope(service.store, service.settings, identity.email)
+    if wanted.empty:
+        return message(request, 403, "No portfolio to show",
+                       "The portfolio is for mission staff, mission directors, delegates and admins.")
+    number = int(page) if page.isdigit() and len(page) < 7 else 1
+    seen = portfolio.view(service.store, wanted, mission=mission[:200] or None, page=number)
+    return render(request, "portfolio.html", title="Portfolio", mission=mission[:200], **seen)
 
 
 @router.get("/static/{name}")

@@ -40,6 +40,9 @@ def main() -> int:
         request_id = request_on_a_second_version(store, "tamale-mnh", "Northern Region Mothers and Newborns", now)
         services.import_document(store, blocked("tamale-blocked", "Tamale Clinics Partnership"), actor=LEADER)
         approvals.open_request(store, "tamale-blocked", requested_by=LEADER)
+        from isp_lifecycle import review
+
+        review.run_review(store, now.date())
         browser = Browser()
         try:
             with Served(store, Settings(home=Path(home), remind_days=7)) as site:
@@ -47,7 +50,7 @@ def main() -> int:
                 browser.driver.add_cookie({"name": "isp_session", "value": session_for(store, DIRECTOR).secret,
                                            "path": "/"})
                 pages = (("inbox", "/inbox"), ("decision", f"/approvals/{request_id}"),
-                         ("partnership", "/partnerships/tamale-blocked"))
+                         ("partnership", "/partnerships/tamale-blocked"), ("portfolio", "/portfolio"))
                 for name, path in pages:
                     browser.open(site.url + path)
                     print(browser.screenshot(OUT / f"{name}.png").relative_to(ROOT))

@@ -53,6 +53,9 @@ def served(tmp_path_factory):
             ids[pid] = request_on_a_second_version(store, pid, f"Tamale {pid[5:]} Partnership", now)
         services.import_document(store, blocked("leader-path", "Tamale Leader Partnership"), actor=LEADER)
         assert approvals.open_request(store, "leader-path", requested_by=LEADER).blocked
+        from isp_lifecycle import review
+
+        review.run_review(store, now.date())
         with Served(store, Settings(home=home, remind_days=7)) as site:
             env.setenv("ISP_WEB_URL", site.url)
             from notifications.deliver import deliver_pending
@@ -149,11 +152,11 @@ def test_the_director_approves_with_only_the_keyboard(fresh, served):
     assert stage(served, "path-keys") == "commit"
 
 
-@pytest.mark.parametrize("page", ["inbox", "decision", "partnership"])
+@pytest.mark.parametrize("page", ["inbox", "decision", "partnership", "portfolio"])
 def test_the_page_is_accessible_fits_a_phone_is_light_and_stays_on_its_origin(fresh, served, page, tmp_path):
     sign_in_directly(fresh, served)
     url = served.url + {"inbox": "/inbox", "decision": f"/approvals/{served.ids['path-look']}",
-                        "partnership": "/partnerships/path-look"}[page]
+                        "partnership": "/partnerships/path-look", "portfolio": "/portfolio"}[page]
     load = fresh.open(url)
     assert fresh.axe() == []
     scroll, viewport = fresh.sideways_overflow()
@@ -218,3 +221,17 @@ def test_a_leader_goes_from_the_gate_blocked_email_to_a_requested_move(fresh, se
     assert "The gate today (not recorded)" in fresh.text() and "The Convene gate passes" in fresh.text()
     fresh.submit("Request the move")
     assert "/approvals/" in fresh.url and "Waiting for the mission director or a delegate" in fresh.text()
+
+
+def test_a_director_filters_the_portfolio_by_mission_and_opens_what_needs_attention(fresh, served):
+    from selenium.webdriver.support.ui import Select
+
+    sign_in_directly(fresh, served)
+    fresh.open(f"{served.url}/portfolio")
+    Select(fresh.driver.find_element("name", "mission")).select_by_visible_text("USAID/Ghana")
+    fresh.submit("Show")
+    assert "mission=USAID%2FGhana" in fresh.url and "of USAID/Ghana" in fresh.text()
+    first = fresh.driver.find_element("css selector", ".cards li")
+    assert "decision waiting" in first.text
+    fresh.navigating(first.find_element("css selector", "a.title").click)
+    assert "/partnerships/" in fresh.url and "A move is waiting for a decision" in fresh.text()

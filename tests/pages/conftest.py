@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store import Store
 
-from .site import app_for, seed, session_for
+from .site import ADMIN, app_for, seed, session_for
 
 NOW = datetime(2026, 11, 27, 12, 0)
 
@@ -19,7 +19,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("ISP_HOME", str(tmp_path))
     store = Store.open(f"sqlite:///{tmp_path / 'isp.db'}")
     ids = seed(store, datetime.utcnow())
-    settings = Settings(home=tmp_path, remind_days=7)
+    settings = Settings(home=tmp_path, remind_days=7, admins=frozenset({ADMIN}))
     yield store, settings, ids
     store.close()
 

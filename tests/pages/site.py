@@ -25,6 +25,7 @@ LEADER = "ama@ghs.example.org"
 CONTACT = "yaw@ghs.example.org"
 OUTSIDER = "someone@elsewhere.example.org"
 OTHER_DIRECTOR = "director@kenya.example.org"
+ADMIN = "admin@mission.example.org"
 HOSTILE_NAME = '<script>document.title="owned"</script> Tamale & <b>Co</b>'
 
 
