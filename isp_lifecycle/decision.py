@@ -23,12 +23,19 @@ from sqlalchemy.orm import Session
 
 from . import authz, docdiff, services
 from .authz import Roles
-from .errors import UnknownPartnership
+from .errors import UnknownPartnership, UsageError
 from .identity import Identity
 from .inbox import counts, nudge
 from .settings import Settings
-from .store import Store
-from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
+from .store import Store, audit
+from .store.models import (
+    ApprovalRequest,
+    AuditEntry,
+    DocumentVersion,
+    GateEvaluation,
+    PartnershipRow,
+    StageTransition,
+)
 
 def _document(session: Session, partnership_id: str, version: int) -> dict[str, Any]:
     text = session.scalars(select(DocumentVersion.document).where(
@@ -142,6 +149,56 @@ def view(store: Store, settings: Settings, email: str, request_id: int, *, now: 
             "may_decide": (request.status == "pending" and who in seen.roles.deciders
                            and who != request.requested_by.casefold()),
             "may_request": seen.may_edit,
+            "comments": comments(session, request),
+            "may_comment": may_comment(who, request, seen.roles, seen.may_edit),
         }
     seen_view["history"] = services.history(store, seen_view["partnership"]["id"])  # its own transaction
     return seen_view
+
+
+COMMENT_LIMIT = 2000
+
+
+def may_comment(who: str, request: ApprovalRequest, roles: Roles, may_edit: bool) -> bool:
+    """Those the request concerns: its deciders, its requester, and whoever may request moves."""
+    return may_edit or who in roles.deciders or who == request.requested_by.casefold()
+
+
+def comments(session: Session, request: ApprovalRequest) -> list[dict[str, Any]]:
+    """The request's thread, oldest first (kept in the audit log, which nobody rewrites)."""
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.partnership_id == request.partnership_id,
+                                                       AuditEntry.action == "comment").order_by(AuditEntry.seq))
+    return [{"by": e.actor, "at": e.at, "text": e.detail.get("text", "")} for e in entries
+            if e.detail.get("request") == request.id]
+
+
+def comment(store: Store, settings: Settings, identity: Identity, request_id: int, text: str,
+            *, clock=services.utcnow) -> None:
+    """Add to a request's thread without deciding it: audited (the entry is the comment) and sent
+    to the requester, the leaders, the director and the delegates. ``UnknownPartnership`` for
+    whoever may not see it; ``authz.Forbidden`` for a partner contact."""
+    from . import outbox
+    from .document import validate
+
+    text = text.strip()
+    with store.sessions() as session:
+        seen = _visible(session, settings, identity.email, request_id)
+    request = seen.request
+    if not may_comment(identity.email.casefold(), request, seen.roles, seen.may_edit):
+        raise authz.Forbidden(f"{identity.email} may read this request but not write in its thread")
+    if not text or len(text) > COMMENT_LIMIT:
+        raise UsageError(f"a comment holds 1 to {COMMENT_LIMIT} characters, not {len(text)}")
+    now = clock()
+    with store.sessions.begin() as session:
+        row = session.get(PartnershipRow, request.partnership_id)
+        doc = validate(_document(session, row.id, row.current_version), row.id)
+        entry = audit.append(session, audit.load_key(), at=now.isoformat() + "Z", actor=identity.email,
+                             action="comment", partnership_id=row.id,
+                             detail={"request": request.id, "text": text, "identity": identity.as_audit()})
+        payload = {"partnership": row.id, "request": request.id, "from": request.from_stage, "to": request.to_stage,
+                   "by": identity.email, "requested_by": request.requested_by, "text": text,
+                   "at": now.isoformat(timespec="seconds")}
+        outbox.queue(session, event="approval-comment", subject=f"request-{request.id}-comment-{entry.seq}",
+                     partnership_id=row.id, recipients=outbox.for_event("approval-comment", doc,
+                                                                        requester=request.requested_by),
+                     payload=payload, now=now)

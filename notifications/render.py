@@ -170,7 +170,7 @@ def user_templates_dir() -> str | None:
 # ------------------------------------------------------------------ context and rendering
 
 APPROVAL_EVENTS = ("approval-requested", "approval-reminder", "approval-escalated", "approval-approved",
-                   "approval-rejected")
+                   "approval-rejected", "approval-comment")
 
 
 def links(event: str, payload: dict[str, Any], partnership_id: str | None, web_url: str) -> dict[str, str]:

@@ -58,6 +58,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                           "note": "Agree the hotline milestones with the district health teams first.",
                           "from": "implement", "to": "review",
                           "requested_by": "ama.mensah@ghs.example.org", "decided_at": "2026-12-02T10:15:00"},
+    "approval-comment": {**PARTNERSHIP, "request": 7, "from": "implement", "to": "review",
+                         "by": "kboateng@mission.example.org", "requested_by": "ama.mensah@ghs.example.org",
+                         "text": "Have the district health teams agreed the hotline milestones?",
+                         "at": "2026-12-01T09:30:00"},
     "stage-moved": {**PARTNERSHIP, "from": "implement", "to": "review", "version": 4, "stage_entered": "2026-12-02"},
     "health-alert": {**PARTNERSHIP, "as_of": "2027-09-01", "stage": "implement", "alerts": ALERTS},
     "review-digest": {"mission": "USAID/Ghana", "as_of": "2027-09-01", "partnerships": [
@@ -71,7 +75,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 WEB_URL = "https://isp.mission.example.org"
 READERS = {
     "gate-blocked": LEADER, "approval-requested": DIRECTOR, "approval-reminder": DELEGATE,
-    "approval-escalated": LEADER, "approval-approved": LEADER, "approval-rejected": LEADER,
+    "approval-escalated": LEADER, "approval-approved": LEADER, "approval-comment": LEADER, "approval-rejected": LEADER,
     "stage-moved": CONTACT, "health-alert": LEADER, "review-digest": DIRECTOR,
     "sign-in-link": {"email": DIRECTOR["email"], "name": None, "role": "sign-in"},
 }

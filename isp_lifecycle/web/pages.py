@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import access, authz, decision, inbox, portfolio
-from ..errors import RefusedOperation, UnknownPartnership
+from ..errors import RefusedOperation, UnknownPartnership, UsageError
 from ..services import utcnow
 from . import sessions as web_sessions
 
@@ -101,6 +101,22 @@ async def decide(request: Request, request_id: int):
     except RefusedOperation as exc:  # already decided, or stale
         return message(request, 409, "This request cannot be decided now", str(exc))
     return RedirectResponse(f"/approvals/{request_id}", status_code=303)
+
+
+@router.post("/approvals/{request_id}/comments", response_class=HTMLResponse)
+async def add_comment(request: Request, request_id: int):
+    identity, fields = await web_sessions.form_person(request)
+    service = request.app.state.access
+    try:
+        await to_thread.run_sync(lambda: decision.comment(service.store, service.settings, identity, request_id,
+                                                          fields.get("comment", "")))
+    except UnknownPartnership:
+        return _not_found(request)
+    except authz.Forbidden as exc:
+        return message(request, 403, "You may not write here", str(exc))
+    except UsageError as exc:
+        return message(request, 400, "Nothing was sent", str(exc))
+    return RedirectResponse(f"/approvals/{request_id}#thread", status_code=303)
 
 
 @router.get("/portfolio", response_class=HTMLResponse)

@@ -166,3 +166,34 @@ def test_a_director_of_another_partnership_of_the_mission_sees_the_request_but_c
     page = signed_in(client, other).get(f"/approvals/{client.ids['tamale-health']}")
     assert page.status_code == 200 and "Approve</button>" not in page.text
     assert post(client, client.ids["tamale-health"], {"decision": "approve"}).status_code == 403
+
+
+def test_a_question_on_the_request_is_threaded_audited_and_sent_to_both_sides_without_deciding(client):
+    from isp_lifecycle.store.models import Notification
+
+    request_id = client.ids["tamale-health"]
+    question = "Has the <b>district</b> team agreed?"
+    answer = signed_in(client, DIRECTOR).post(f"/approvals/{request_id}/comments",
+                                              data={"comment": question, "csrf_token": client.csrf})
+    assert answer.status_code == 303
+    page = client.get(f"/approvals/{request_id}").text
+    assert "Has the &lt;b&gt;district&lt;/b&gt; team agreed?" in page and "Approve</button>" in page
+    with client.store.sessions() as session:
+        sent = {n.recipient for n in session.scalars(select(Notification).where(Notification.event == "approval-comment"))}
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "comment")).one()
+    assert {LEADER, DIRECTOR, DELEGATE} <= sent and entry.detail["text"] == question
+    reply = signed_in(client, LEADER).post(f"/approvals/{request_id}/comments",
+                                           data={"comment": "Yes, on Monday.", "csrf_token": client.csrf})
+    assert reply.status_code == 303 and "Yes, on Monday." in client.get(f"/approvals/{request_id}").text
+
+
+def test_a_partner_contact_reads_the_thread_but_may_not_write_and_a_comment_needs_the_csrf_token(client):
+    request_id = client.ids["tamale-health"]
+    signed_in(client, CONTACT)
+    assert 'name="comment"' not in client.get(f"/approvals/{request_id}").text
+    assert client.post(f"/approvals/{request_id}/comments",
+                       data={"comment": "Me too", "csrf_token": client.csrf}).status_code == 403
+    signed_in(client, DIRECTOR)
+    assert client.post(f"/approvals/{request_id}/comments", data={"comment": "no token"}).status_code == 403
+    assert client.post(f"/approvals/{request_id}/comments",
+                       data={"comment": "  ", "csrf_token": client.csrf}).status_code == 400
