@@ -13,11 +13,21 @@ from .site import ADMIN, app_for, seed, session_for
 NOW = datetime(2026, 11, 27, 12, 0)
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def pages_backend(request, tmp_path_factory):
+    """The pages' queries (case-folded lookups, tuple IN, JSON array lengths) on both stores."""
+    from ..store.conftest import PostgresBackend, SqliteBackend
+
+    chosen = SqliteBackend(tmp_path_factory.mktemp("pages")) if request.param == "sqlite" else PostgresBackend()
+    yield chosen
+    chosen.drop_all()
+
+
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path, monkeypatch, pages_backend):
     monkeypatch.setenv("ISP_AUDIT_KEY", "pages-test-key")
     monkeypatch.setenv("ISP_HOME", str(tmp_path))
-    store = Store.open(f"sqlite:///{tmp_path / 'isp.db'}")
+    store = Store.open(pages_backend.new_database())
     ids = seed(store, datetime.utcnow())
     settings = Settings(home=tmp_path, remind_days=7, admins=frozenset({ADMIN}))
     yield store, settings, ids
