@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast demo bench smoke-py312 clean
+.PHONY: install test test-fast demo bench screenshots smoke-py312 clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ bench: $(STAMP)
 	@# start-up is measured as installed: bytecode current for sources edited since set-up
 	$(BIN)/python -m compileall -q isp_lifecycle rules flows notifications >/dev/null
 	$(BIN)/python -m benchmarks
+
+# The README's pictures of the pages, taken in the browser the page tests use.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
 
 # Python 3.12 support: install on pyenv's 3.12 and check both examples (CI runs this).
 smoke-py312:

@@ -9,6 +9,7 @@ Recipients of each event, read from the document:
     approval-escalated    the mission director, the delegates and the leaders
     approval-approved     the requester, the leaders and the mission director
     approval-rejected     the requester, the leaders and the mission director
+    approval-comment      the requester, the leaders, the mission director and the delegates
     stage-moved           every contact of every partner
     health-alert          the leaders
     review-digest         the mission director
@@ -48,6 +49,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "approval-escalated": (DIRECTOR, DELEGATES, LEADERS),
     "approval-approved": (REQUESTER, LEADERS, DIRECTOR),
     "approval-rejected": (REQUESTER, LEADERS, DIRECTOR),
+    "approval-comment": (REQUESTER, LEADERS, DIRECTOR, DELEGATES),
     "stage-moved": (CONTACTS,),
     "health-alert": (LEADERS,),
     "review-digest": (DIRECTOR,),

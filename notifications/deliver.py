@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from isp_lifecycle import outbox
+from isp_lifecycle import outbox, settings
 from isp_lifecycle.services import utcnow
 from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import Notification
@@ -86,8 +86,6 @@ def default_channels() -> dict[str, Callable[[], object]]:
 
 
 def mail_from() -> str:
-    from isp_lifecycle import settings
-
     return settings.current().mail_from
 
 
@@ -108,6 +106,7 @@ class _Run:
     origin: str
     owner: str
     hook: Hook
+    web_url: str  # read once per run: every link of the run under one ISP_WEB_URL
     report: DeliveryReport = field(default_factory=DeliveryReport)
     opened: dict[str, object] = field(default_factory=dict)
     failed_ids: list[int] = field(default_factory=list)  # not claimed again in this run
@@ -131,7 +130,8 @@ def deliver_pending(
     ``ISP_TEMPLATES_DIR``; ``hook`` is for tests (see the module's docstring)."""
     run = _Run(store, now or utcnow(), channels or default_channels(),
                user_templates if user_templates is not None else rendering.user_templates_dir(),
-               mail_from(), _origin(store), deliverer_name(), hook or (lambda point, row: None))
+               mail_from(), _origin(store), deliverer_name(), hook or (lambda point, row: None),
+               settings.current().web_url)
     handled = 0
     try:
         while limit is None or handled < limit:
@@ -234,7 +234,8 @@ def _deliver_one(run: _Run, row: Notification) -> None:
 def _outgoing(row: Notification, run: _Run) -> Outgoing:
     recipient = row.payload.get("recipient")
     try:
-        ctx = rendering.context(row.event, row.payload, recipient=recipient, partnership_id=row.partnership_id)
+        ctx = rendering.context(row.event, row.payload, recipient=recipient, partnership_id=row.partnership_id,
+                                web_url=run.web_url)
         rendered = rendering.render(row.event, ctx, user_dir=run.user_dir)
     except rendering.TemplateProblem as exc:
         raise DeliveryFailed(f"cannot render: {exc}", permanent=True) from None
@@ -242,7 +243,7 @@ def _outgoing(row: Notification, run: _Run) -> Outgoing:
         raise DeliveryFailed(f"cannot render: {row.event}: {type(exc).__name__}: {exc}", permanent=True) from None
     return Outgoing(key=row.idempotency_key, event=row.event, recipient=row.recipient,
                     partnership_id=row.partnership_id, created_at=row.created_at, rendered=rendered,
-                    payload=row.payload, sender=run.sender, origin=run.origin)
+                    payload={**row.payload, "links": ctx["links"]}, sender=run.sender, origin=run.origin)
 
 
 def _mark_sent(store: Store, row_id: int) -> None:

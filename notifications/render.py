@@ -176,13 +176,41 @@ def user_templates_dir() -> str | None:
 
 # ------------------------------------------------------------------ context and rendering
 
+APPROVAL_EVENTS = ("approval-requested", "approval-reminder", "approval-escalated", "approval-approved",
+                   "approval-rejected", "approval-comment")
+
+
+def links(event: str, payload: dict[str, Any], partnership_id: str | None, web_url: str) -> dict[str, str]:
+    """The pages a message leads to, under ``ISP_WEB_URL``: ``decide`` (the decision page of an
+    approval request), ``partnership`` (its page), ``portfolio`` (the digest's) and ``inbox``.
+    A link grants nothing by itself: the page asks the reader to sign in."""
+    from urllib.parse import quote
+
+    out = {"inbox": f"{web_url}/inbox"}
+    if partnership_id:
+        out["partnership"] = f"{web_url}/partnerships/{quote(str(partnership_id), safe='')}"
+    request = payload.get("request")
+    if event in APPROVAL_EVENTS and isinstance(request, int) and not isinstance(request, bool):
+        out["decide"] = f"{web_url}/approvals/{request}"
+    if event == "review-digest":
+        out["portfolio"] = f"{web_url}/portfolio"
+    return out
+
+
 def context(
-    event: str, payload: dict[str, Any], *, recipient: dict | None, partnership_id: str | None
+    event: str, payload: dict[str, Any], *, recipient: dict | None, partnership_id: str | None,
+    web_url: str | None = None,
 ) -> dict[str, Any]:
     """What every template sees: ``event``, ``partnership`` (``id``, ``name``), ``recipient``
     (``email``, ``name``, ``role``; none for a webhook post), ``recipients``, ``payload`` (the
-    row's JSON as queued) and, for approval events, the exact ``isp approve`` commands."""
+    row's JSON as queued), ``links`` (the pages it leads to, under ``web_url``, by default
+    ``ISP_WEB_URL``) and, for approval events, the ``isp approve`` commands (kept for user
+    templates; the shipped ones send directors to the decision page instead)."""
     pid = payload.get("partnership", partnership_id)
+    if web_url is None:
+        from isp_lifecycle.settings import current
+
+        web_url = current().web_url
     ctx: dict[str, Any] = {
         "event": event,
         "partnership": {"id": pid, "name": payload.get("partnership_name") or pid},
@@ -190,6 +218,7 @@ def context(
         "recipients": payload.get("recipients", [recipient] if recipient else []),
         "payload": payload,
         "commands": None,
+        "links": links(event, payload, pid, web_url),
     }
     if event.startswith("approval-") and event not in ("approval-approved", "approval-rejected") and pid:
         deciding = recipient is not None and recipient.get("role") in ("director", "delegate")

@@ -58,6 +58,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                           "note": "Agree the hotline milestones with the district health teams first.",
                           "from": "implement", "to": "review",
                           "requested_by": "ama.mensah@ghs.example.org", "decided_at": "2026-12-02T10:15:00"},
+    "approval-comment": {**PARTNERSHIP, "request": 7, "from": "implement", "to": "review",
+                         "by": "kboateng@mission.example.org", "requested_by": "ama.mensah@ghs.example.org",
+                         "text": "Have the district health teams agreed the hotline milestones?",
+                         "at": "2026-12-01T09:30:00"},
     "stage-moved": {**PARTNERSHIP, "from": "implement", "to": "review", "version": 4, "stage_entered": "2026-12-02"},
     "health-alert": {**PARTNERSHIP, "as_of": "2027-09-01", "stage": "implement", "alerts": ALERTS},
     "review-digest": {"mission": "USAID/Ghana", "as_of": "2027-09-01", "partnerships": [
@@ -68,9 +72,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "sign-in-link": {"link": "https://isp.mission.example.org/auth/link?t=SAMPLE-NOT-A-SECRET",
                      "expires": "2026-12-02T10:30:00"},
 }
+WEB_URL = "https://isp.mission.example.org"
 READERS = {
     "gate-blocked": LEADER, "approval-requested": DIRECTOR, "approval-reminder": DELEGATE,
-    "approval-escalated": LEADER, "approval-approved": LEADER, "approval-rejected": LEADER,
+    "approval-escalated": LEADER, "approval-approved": LEADER, "approval-comment": LEADER, "approval-rejected": LEADER,
     "stage-moved": CONTACT, "health-alert": LEADER, "review-digest": DIRECTOR,
     "sign-in-link": {"email": DIRECTOR["email"], "name": None, "role": "sign-in"},
 }
@@ -83,6 +88,7 @@ def samples(event: str) -> list[tuple[str, dict[str, Any]]]:
     reader = READERS[event]
     webhook = {**payload, "recipients": [reader]}
     return [
-        ("email", context(event, {**payload, "recipient": reader}, recipient=reader, partnership_id=pid)),
-        ("webhook", context(event, webhook, recipient=None, partnership_id=pid)),
+        ("email", context(event, {**payload, "recipient": reader}, recipient=reader, partnership_id=pid,
+                          web_url=WEB_URL)),
+        ("webhook", context(event, webhook, recipient=None, partnership_id=pid, web_url=WEB_URL)),
     ]

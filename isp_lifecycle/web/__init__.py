@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     """The application; ``store`` defaults to the one the settings name (opened here)."""
     from .. import access, settings as settings_module
     from ..store import Store
-    from . import api, errors
+    from . import api, errors, pages, pages_partnership
     from .guard import Guard
 
     settings = settings or settings_module.current()
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.access = service
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(pages_partnership.router)
     from . import signin
 
     signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)

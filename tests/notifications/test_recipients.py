@@ -21,6 +21,7 @@ def test_each_event_reaches_the_people_the_handbook_roles_say():
         "approval-escalated": [DIRECTOR, DELEGATE, *LEADERS],
         "approval-approved": ["someone@partner.example.org", *LEADERS, DIRECTOR],
         "approval-rejected": ["someone@partner.example.org", *LEADERS, DIRECTOR],
+        "approval-comment": ["someone@partner.example.org", *LEADERS, DIRECTOR, DELEGATE],
         "stage-moved": CONTACTS,
         "health-alert": LEADERS,
         "review-digest": [DIRECTOR],

@@ -60,12 +60,27 @@ def test_blocked_gate_findings_are_grouped_by_principle_with_the_handbook_quote_
     assert "Northern Ghana Maternal and Newborn Health Partnership" in text
 
 
-def test_an_approval_request_shows_the_exact_commands_and_no_link_that_decides():
+def test_an_approval_request_links_the_director_to_the_decision_page_and_gives_no_command():
     r = rendered_email("approval-requested")
+    link = "https://isp.mission.example.org/approvals/7"
+    assert link in r.text.splitlines()  # on a line of its own, nothing secret in it
+    assert f'href="{link}"' in r.html
     for body in (r.text, r.html):
-        assert "isp approve gh-mnh-north --as kboateng@mission.example.org" in body
-        assert "--reject --note" in body
-        assert "http" not in body.replace("http://www.w3.org", "")
+        assert "isp approve" not in body and "--as" not in body
+
+
+def test_reminders_escalations_and_the_gate_blocked_message_lead_to_their_pages():
+    assert "https://isp.mission.example.org/approvals/7" in rendered_email("approval-reminder").text.splitlines()
+    assert "https://isp.mission.example.org/approvals/7" in rendered_email("approval-escalated").text.splitlines()
+    assert "https://isp.mission.example.org/partnerships/gh-mnh-north" in rendered_email("gate-blocked").text.splitlines()
+    assert "https://isp.mission.example.org/portfolio" in rendered_email("review-digest").text.splitlines()
+
+
+def test_links_follow_isp_web_url_and_a_partnership_id_is_quoted():
+    links = render.links("approval-requested", {"request": 3}, "a b/c", "https://x.example")
+    assert links["decide"] == "https://x.example/approvals/3"
+    assert links["partnership"] == "https://x.example/partnerships/a%20b%2Fc"
+    assert "decide" not in render.links("approval-requested", {"request": "3; drop"}, "p", "https://x.example")
 
 
 def test_a_leader_told_of_an_escalation_is_not_shown_a_command_with_their_own_address():
