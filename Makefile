@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_DEPS := tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json
 
 .PHONY: install test test-fast demo bench screenshots smoke-py312 clean
 
@@ -18,11 +19,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 # `make test` is what CI runs: PostgreSQL must answer (ISP_TEST_REQUIRE_PG=1), or the run fails.
 # `make test-fast` skips the slow tests, and skips the PostgreSQL ones (one line why) when no server answers.
-test: $(STAMP)
+test: $(STAMP) $(NODE_DEPS)
 	ISP_TEST_REQUIRE_PG=1 $(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NODE_DEPS)
 	$(BIN)/python -m pytest -m "not slow"
+
+# Test-only npm packages (axe-core for the page tests, oidc-provider for single sign-on),
+# installed from their committed lock files; again only when a lock file changes.
+tests/%/node_modules/.package-lock.json: tests/%/package-lock.json tests/%/package.json
+	cd tests/$* && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $@
 
 demo: $(STAMP)
 	$(BIN)/isp demo
