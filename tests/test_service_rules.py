@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pytest
 
-from isp_lifecycle import services, uow
+from isp_lifecycle import approvals, commands, decisions, services, uow, views
 from isp_lifecycle.errors import RefusedOperation, StaleUpdate, UnknownPartnership
 from isp_lifecycle.store.models import ApprovalRequest, PartnershipRow, StageTransition
 
@@ -29,7 +29,9 @@ def clock() -> datetime:
 @pytest.fixture
 def fake(monkeypatch) -> FakeStore:
     monkeypatch.setattr(uow, "UnitOfWork", FakeUnitOfWork)  # what run_command builds
-    monkeypatch.setattr(services, "Repository", FakeRepository)  # what the read views build
+    for module in (approvals, commands, decisions, views):  # what the commands and read views build
+        if hasattr(module, "Repository"):
+            monkeypatch.setattr(module, "Repository", FakeRepository)
     monkeypatch.setenv("ISP_AUDIT_KEY", "fake-key")
     return FakeStore()
 
