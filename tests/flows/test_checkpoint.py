@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from isp_lifecycle import services
 from tests.store.conftest import backend, database_url, doc, env, store  # noqa: F401  (fixtures)
 
@@ -26,11 +24,3 @@ def test_the_checkpoint_flow_writes_a_checkpoint_the_log_verifies_against(store,
     assert json.loads(open(path).read())["entries"] == 1
     assert main(["audit", "verify", "--checkpoint", path]) == 0
 
-
-@pytest.mark.slow
-def test_the_checkpoint_flow_runs_on_a_real_prefect_server(store, env, prefect_api):
-    from flows.checkpoint import audit_checkpoint
-
-    services.import_document(store, doc())
-    path = audit_checkpoint()
-    assert json.loads(open(path).read())["entries"] == 1
