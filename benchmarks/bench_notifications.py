@@ -39,7 +39,7 @@ class _Counting:
 
 
 def _queue(store, count: int) -> None:
-    from notifications.samples import PAYLOADS, READERS
+    from isp_lifecycle.notifications.samples import PAYLOADS, READERS
 
     now = datetime(2026, 12, 2, 9, 30)
     payload = PAYLOADS["gate-blocked"]
@@ -65,7 +65,7 @@ def _deliver(folder: Path, count: int, channel: str, factories) -> float:
 
     from isp_lifecycle.store import Store
     from isp_lifecycle.store.models import Notification
-    from notifications.deliver import deliver_pending
+    from isp_lifecycle.notifications.deliver import deliver_pending
 
     store = Store.open(f"sqlite:///{folder / f'bench-{channel}.db'}")
     try:
@@ -82,9 +82,9 @@ def _deliver(folder: Path, count: int, channel: str, factories) -> float:
 
 
 def _prerendered(count: int) -> list[tuple[str, bytes]]:
-    from notifications.channels import POLICY, Outgoing
-    from notifications.render import render
-    from notifications.samples import samples
+    from isp_lifecycle.notifications.channels import POLICY, Outgoing
+    from isp_lifecycle.notifications.render import render
+    from isp_lifecycle.notifications.samples import samples
 
     (_name, ctx), _ = samples("gate-blocked")
     rendered = render("gate-blocked", ctx)
@@ -101,7 +101,7 @@ def _prerendered(count: int) -> list[tuple[str, bytes]]:
 DELIVERER = """
 import json, os, sys, time
 from isp_lifecycle.store import Store
-from notifications.deliver import deliver_pending
+from isp_lifecycle.notifications.deliver import deliver_pending
 store = Store.open(os.environ["ISP_DATABASE_URL"])
 started = time.time()
 report = deliver_pending(store, respect_backoff=False)
@@ -149,7 +149,7 @@ def _concurrent(count: int, port: int, pg: str | None, raw_rate: float) -> None:
 def main(argv=None) -> None:
     from aiosmtpd.controller import Controller
 
-    from notifications.channels import OutboxChannel, SmtpChannel, SmtpSettings
+    from isp_lifecycle.notifications.channels import OutboxChannel, SmtpChannel, SmtpSettings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)

@@ -99,12 +99,12 @@ def child(mode: str, url: str) -> None:
 
     health.default_checker()  # the rule pack and engine, loaded once by either path
     if mode == "flow":
-        from flows import _prefect
+        from isp_lifecycle.flows import _prefect
 
         _prefect.configure()
         from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-        from flows.review import portfolio_review
+        from isp_lifecycle.flows.review import portfolio_review
         with Store.open(url):
             pass
         before = rss_mb()

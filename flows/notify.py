@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger  # noqa: E402
 def deliver_pending_now() -> dict:
     """Deliver every pending message whose back-off has passed; a summary of what happened."""
     from isp_lifecycle.store import Store
-    from notifications.deliver import deliver_pending
+    from isp_lifecycle.notifications.deliver import deliver_pending
 
     with Store.open() as store:
         report = deliver_pending(store)

@@ -136,3 +136,17 @@ def test_the_private_name_scan_sees_both_kinds_of_use_and_not_a_module_of_others
         "isp_lifecycle/cli/probe.py: isp_lifecycle.facts._has",
         "isp_lifecycle/cli/probe.py: isp_lifecycle.services._hidden",
     ]
+
+
+def test_flows_and_notifications_are_imported_only_as_parts_of_the_package():
+    """The wheel installs them as ``isp_lifecycle.flows`` and ``isp_lifecycle.notifications``
+    (claiming no generic top-level names); a top-level import would work only in a checkout."""
+    tests_and_benchmarks = sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "benchmarks").rglob("*.py"))
+    found = []
+    for path in _shipped_sources() + tests_and_benchmarks:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.relative_to(ROOT)}: {name}" for name in names
+                      if name.split(".")[0] in ("flows", "notifications")]
+    assert found == []

@@ -54,7 +54,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
         plan = services.check_can_advance(store, partnership_id, to)
     stage, target = plan.stage, plan.target
 
-    from flows import runtime
+    from isp_lifecycle.flows import runtime
 
     where = runtime.connect()
     _say(f"{partnership_id}: running the {plan.gate or 'closing'} step "
@@ -125,7 +125,7 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
         click.echo(f"{partnership_id}: stays in {decided.from_stage} (rejected)")
     sys.stdout.flush()
 
-    from flows import runtime
+    from isp_lifecycle.flows import runtime
 
     decision = {"decision": "reject" if reject else "approve", "approver": as_, "note": note or ""}
     message = runtime.finish_decided_run(partnership_id, decision)
@@ -169,6 +169,6 @@ def serve(port, web_port):
     When PREFECT_API_URL is not set, a local Prefect server is started on 127.0.0.1 with its
     database under ISP_HOME, and the other `isp` commands find and use it while it runs.
     """
-    from flows import serving
+    from isp_lifecycle.flows import serving
 
     sys.exit(serving.serve_forever(port, web_port))

@@ -62,7 +62,7 @@ def _one_line(text: str) -> str:
 
 def _check_settings() -> None:
     """Bad settings are bad usage (exit 2), found before anything is sent."""
-    from notifications.channels import SmtpSettings, WebhookChannel
+    from isp_lifecycle.notifications.channels import SmtpSettings, WebhookChannel
 
     SmtpSettings.from_env()
     WebhookChannel()
@@ -76,7 +76,7 @@ def deliver():
     pending, and are retried; a permanent failure is marked failed, see `retry`); 2 on bad
     usage (bad settings).
     """
-    from notifications.deliver import deliver_pending
+    from isp_lifecycle.notifications.deliver import deliver_pending
 
     _check_settings()
     with open_store() as store:
@@ -98,7 +98,7 @@ def deliver():
 @click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
 def retry(ids):
     """Put failed messages (all, or those named) back to pending, to be delivered next."""
-    from notifications.deliver import retry_failed
+    from isp_lifecycle.notifications.deliver import retry_failed
 
     with open_store() as store:
         count = retry_failed(store, ids=list(ids) or None)
@@ -113,7 +113,7 @@ def check_templates(folder):
     FOLDER defaults to ISP_TEMPLATES_DIR (without either, the shipped templates are
     checked). Exit 0 when all render; 1 when some cannot (each problem is listed).
     """
-    from notifications import render
+    from isp_lifecycle.notifications import render
 
     folder = folder or render.user_templates_dir()
     if folder is None:

@@ -62,10 +62,10 @@ def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress
 
 
 def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
-    from flows import runtime
+    from isp_lifecycle.flows import runtime
 
     runtime.connect()  # PREFECT_API_URL, else the server of a running `isp serve`, else embedded
-    from flows import review as review_flow
+    from isp_lifecycle.flows import review as review_flow
 
     from .. import review_results
 

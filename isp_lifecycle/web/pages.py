@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _environment() -> jinja2.Environment:
-    from notifications.render import FILTERS  # the same words as the messages: dates, stages, principles
+    from isp_lifecycle.notifications.render import FILTERS  # the same words as the messages: dates, stages, principles
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=jinja2.select_autoescape(("html",)), undefined=jinja2.StrictUndefined,

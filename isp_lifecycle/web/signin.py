@@ -79,7 +79,7 @@ def sign_in_form(request: Request, next: str | None = None):
 async def sign_in_asked(request: Request):
     from anyio import to_thread
 
-    from notifications import signin_mail
+    from isp_lifecycle.notifications import signin_mail
 
     if web_sessions.cross_site(request):
         return _elsewhere(request)

@@ -58,7 +58,7 @@ def served(tmp_path_factory):
         review.run_review(store, now.date())
         with Served(store, Settings(home=home, remind_days=7)) as site:
             env.setenv("ISP_WEB_URL", site.url)
-            from notifications.deliver import deliver_pending
+            from isp_lifecycle.notifications.deliver import deliver_pending
 
             deliver_pending(store)
             site.ids, site.store, site.outbox = ids, store, home / "outbox"

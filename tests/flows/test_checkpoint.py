@@ -7,7 +7,7 @@ from tests.store.conftest import backend, database_url, doc, env, store  # noqa:
 
 
 def test_isp_serve_schedules_the_audit_checkpoint_daily():
-    from flows.serving import deployments
+    from isp_lifecycle.flows.serving import deployments
 
     found = {d.name: d for d in deployments()}
     schedules = [s.schedule for s in found["checkpoint"].schedules]
@@ -15,7 +15,7 @@ def test_isp_serve_schedules_the_audit_checkpoint_daily():
 
 
 def test_the_checkpoint_flow_writes_a_checkpoint_the_log_verifies_against(store, env, capsys):
-    from flows.checkpoint import audit_checkpoint
+    from isp_lifecycle.flows.checkpoint import audit_checkpoint
     from isp_lifecycle.cli import main
 
     services.import_document(store, doc())

@@ -55,7 +55,7 @@ def test_a_decision_typed_into_the_prefect_form_by_an_outsider_is_refused_audite
     audits_before = ws.sql("SELECT count(*) FROM audit_log")[0][0]
     # what the UI form does: resume the paused run with input that passes the JSON schema
     ws.python(
-        "from flows import runtime\nruntime.connect()\n"
+        "from isp_lifecycle.flows import runtime\nruntime.connect()\n"
         f"(run,) = runtime.waiting_runs({PID!r})\n"
         "assert runtime.resume(run.id, {'decision': 'approve', 'approver': 'intruder@example.org', 'note': 'me'})\n"
         "outcome, _ = runtime.execute(runtime.read_run(run.id))\n"  # what `isp serve` would do next
@@ -101,7 +101,7 @@ def test_a_serve_process_killed_while_the_flow_waits_loses_no_decision_and_appli
     assert ws.stage(PID) == "commit"
     moved = ws.sql("SELECT count(*) FROM notifications WHERE event = 'stage-moved'")[0][0]
     # a restart (the scheduled sweep, a second approve) changes nothing more
-    ws.python("from flows.escalate import escalate_approvals\nescalate_approvals()\n")
+    ws.python("from isp_lifecycle.flows.escalate import escalate_approvals\nescalate_approvals()\n")
     assert ws.isp("approve", PID, "--as", DIRECTOR).returncode == 1
     assert ws.sql("SELECT count(*) FROM stage_transitions") == [(1,)]
     assert ws.sql("SELECT count(*) FROM notifications WHERE event = 'stage-moved'")[0][0] == moved > 0
@@ -115,8 +115,8 @@ def test_a_decision_recorded_when_the_workflow_is_gone_is_applied_by_the_next_ru
     # the decision is recorded but the process dies before resuming anything
     ws.python("from isp_lifecycle import services\nfrom isp_lifecycle.store import Store\n"
               f"services.decide(Store.open(), {PID!r}, by={DIRECTOR!r}, approve=True)\n")
-    ws.python("from flows.escalate import escalate_approvals\nprint(escalate_approvals())\n")
-    ws.python("from flows.escalate import escalate_approvals\nprint(escalate_approvals())\n")
+    ws.python("from isp_lifecycle.flows.escalate import escalate_approvals\nprint(escalate_approvals())\n")
+    ws.python("from isp_lifecycle.flows.escalate import escalate_approvals\nprint(escalate_approvals())\n")
     assert ws.stage(PID) == "commit"
     assert ws.sql("SELECT count(*) FROM stage_transitions") == [(1,)]
 

@@ -16,8 +16,8 @@ import pytest
 
 from isp_lifecycle import services
 from isp_lifecycle.document import validate
-from notifications.deliver import deliver_pending
-from notifications.samples import FINDINGS
+from isp_lifecycle.notifications.deliver import deliver_pending
+from isp_lifecycle.notifications.samples import FINDINGS
 from tests.notifications.conftest import smtp, webhook  # noqa: F401  (fixtures)
 from tests.notifications.helpers import AS_OF, T0, clock
 from tests.store.conftest import FIXTURES, backend, database_url, env, store, verdict_for  # noqa: F401

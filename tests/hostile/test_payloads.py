@@ -9,8 +9,8 @@ from email.policy import default as default_policy
 
 import pytest
 
-from notifications.channels import DeliveryFailed, Outgoing, webhook_body
-from notifications.render import Rendered
+from isp_lifecycle.notifications.channels import DeliveryFailed, Outgoing, webhook_body
+from isp_lifecycle.notifications.render import Rendered
 
 SUBJECT = "Partenariat de santé maternelle du Nord du Ghana: votre décision est demandée, de Convene à Commit"
 

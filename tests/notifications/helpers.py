@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from isp_lifecycle import services
 from isp_lifecycle.store.models import Notification
-from notifications.samples import FINDINGS
+from isp_lifecycle.notifications.samples import FINDINGS
 from tests.store.conftest import doc, verdict_for
 
 AS_OF = date(2026, 11, 27)
@@ -47,7 +47,7 @@ DELIVERER = """
 import os, sys
 from datetime import timedelta
 from isp_lifecycle.store import Store
-from notifications.deliver import deliver_pending
+from isp_lifecycle.notifications.deliver import deliver_pending
 
 point, _, nth = sys.argv[1].partition(":")
 left = [int(nth or 0)]

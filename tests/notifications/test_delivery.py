@@ -13,8 +13,8 @@ from sqlalchemy import select
 from isp_lifecycle.cli import main
 from isp_lifecycle.outbox import installation_id, queue
 from isp_lifecycle.store.models import Notification
-from notifications.channels import message_id
-from notifications.deliver import backoff, deliver_pending
+from isp_lifecycle.notifications.channels import message_id
+from isp_lifecycle.notifications.deliver import backoff, deliver_pending
 
 from .helpers import T0, blocked, moved, rows
 

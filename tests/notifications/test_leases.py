@@ -11,8 +11,8 @@ import time
 import pytest
 
 from isp_lifecycle.outbox import Message, queue_many
-from notifications.deliver import deliver_pending
-from notifications.samples import PAYLOADS
+from isp_lifecycle.notifications.deliver import deliver_pending
+from isp_lifecycle.notifications.samples import PAYLOADS
 
 from .helpers import CRASH_EXIT, T0, deliverer, rows
 

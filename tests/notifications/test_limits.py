@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from isp_lifecycle.cli import main
-from notifications import limits, render
-from notifications.deliver import deliver_pending
+from isp_lifecycle.notifications import limits, render
+from isp_lifecycle.notifications.deliver import deliver_pending
 
 from .helpers import T0, moved, rows
 

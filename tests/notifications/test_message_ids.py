@@ -7,7 +7,7 @@ from datetime import date
 
 from isp_lifecycle import review, services
 from isp_lifecycle.store import Store
-from notifications.deliver import deliver_pending
+from isp_lifecycle.notifications.deliver import deliver_pending
 from tests.review.conftest import variant
 
 from .helpers import T0, blocked, rows

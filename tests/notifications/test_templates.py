@@ -14,8 +14,8 @@ import pytest
 
 from isp_lifecycle.cli import main
 from isp_lifecycle.outbox import EVENTS
-from notifications import render
-from notifications.samples import PAYLOADS, READERS, samples
+from isp_lifecycle.notifications import render
+from isp_lifecycle.notifications.samples import PAYLOADS, READERS, samples
 
 GOLDEN = Path(__file__).with_name("golden")
 REGENERATE = os.environ.get("ISP_REGEN_GOLDEN") == "1"

@@ -39,7 +39,7 @@ def test_the_flow_run_on_a_prefect_server_gives_the_same_results_as_the_bare_cor
 
 
 def test_the_weekly_deployment_follows_isp_review_cron(monkeypatch):
-    from flows.review import DEFAULT_CRON, review_deployment
+    from isp_lifecycle.flows.review import DEFAULT_CRON, review_deployment
 
     monkeypatch.delenv("ISP_REVIEW_CRON", raising=False)
     assert review_deployment().schedules[0].schedule.cron == DEFAULT_CRON
@@ -54,7 +54,7 @@ def test_only_errors_that_can_pass_are_retried(monkeypatch, tmp_path):
 
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from flows.review import _transient
+    from isp_lifecycle.flows.review import _transient
 
     def db_error(cls, message):
         return cls("SELECT 1", {}, sqlite3.OperationalError(message))

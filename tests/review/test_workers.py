@@ -44,7 +44,7 @@ def test_two_workers_share_the_chunks_and_the_result_equals_the_single_process_r
     subprocess.run([PREFECT, "work-pool", "create", pool, "--type", "process"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with temporary_settings(updates={PREFECT_API_URL: prefect_api.url}):
-        from flows.review import chunk_deployment
+        from isp_lifecycle.flows.review import chunk_deployment
 
         chunk_deployment(pool).apply()
     workers = [

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from isp_lifecycle import services, sessions
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store.models import Notification
-from notifications import signin_mail
+from isp_lifecycle.notifications import signin_mail
 from tests.notifications.conftest import smtp  # noqa: F401  (fixture)
 from tests.store.conftest import doc, dump
 

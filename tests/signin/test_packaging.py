@@ -16,5 +16,5 @@ def test_the_wheel_carries_the_sign_in_pages_and_message(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     pages = {f"isp_lifecycle/web/templates/{p.name}" for p in (ROOT / "isp_lifecycle/web/templates").glob("*.html")}
     assert "isp_lifecycle/web/templates/link.html" in pages and pages <= names
-    assert {f"notifications/templates/sign-in-link/{part}" for part in ("subject.txt", "body.txt", "body.html")} <= names
+    assert {f"isp_lifecycle/notifications/templates/sign-in-link/{part}" for part in ("subject.txt", "body.txt", "body.html")} <= names
     assert "isp_lifecycle/store/migrations/versions/0006_signin.py" in names

@@ -147,7 +147,7 @@ def test_pending_lists_open_requests_oldest_first_with_their_age(store):
 
 
 def test_reminders_and_escalations_render_and_deliver_with_the_shipped_templates(store, tmp_path, monkeypatch):
-    from notifications.deliver import deliver_pending
+    from isp_lifecycle.notifications.deliver import deliver_pending
 
     monkeypatch.setenv("ISP_OUTBOX_DIR", str(tmp_path / "outbox"))
     opened(store)

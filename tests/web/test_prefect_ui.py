@@ -33,7 +33,7 @@ def test_a_waiting_run_is_named_for_people_and_its_form_shows_the_decision_and_a
     first = _waiting(ws, 1)
     assert first["name"] == f"{PID}: convene → commit (request 1)"
     assert "convene → commit" in first["form"] and LEADER in first["form"] and "Findings" in first["form"]
-    ws.python("from flows import runtime\nruntime.connect()\n"
+    ws.python("from isp_lifecycle.flows import runtime\nruntime.connect()\n"
               f"(run,) = runtime.waiting_runs({PID!r})\n"
               "runtime.resume(run.id, {'decision': 'approve', 'approver': 'intruder@example.org', 'note': ''})\n"
               "runtime.execute(runtime.read_run(run.id))\n")
