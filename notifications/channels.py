@@ -323,10 +323,20 @@ SLACK_SECTION = 3000  # characters of text in one Block Kit section
 SLACK_BLOCKS = 50
 
 
+# The page a message leads to, most specific first: an approval's decision page, the digest's
+# portfolio, the partnership's page (``render.links``, added to the payload at delivery).
+PAGES = ("decide", "portfolio", "partnership")
+
+
 def link(out: Outgoing) -> str | None:
-    """The page the message is about, when the row carries one (an http(s) URL, nothing else)."""
-    url = out.payload.get("link")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) and is_one_line(url) else None
+    """The page the message is about, when the row carries one (an http(s) URL, nothing else):
+    ``link`` if set, else the most specific of ``links``."""
+    pages = out.payload.get("links")
+    pages = pages if isinstance(pages, dict) else {}
+    for url in (out.payload.get("link"), *(pages.get(name) for name in PAGES)):
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and is_one_line(url):
+            return url
+    return None
 
 
 def is_one_line(text: str) -> bool:

@@ -60,3 +60,23 @@ def test_slack_text_longer_than_a_section_is_split_into_sections():
     assert len(sections) == 5 and all(len(s["text"]["text"]) <= 3000 for s in sections)
     assert sections[-1]["text"]["text"].endswith("&lt;!here&gt;")
     assert body["blocks"][-1]["elements"][0]["url"] == "https://isp.example.org/p/1"
+
+
+@pytest.mark.parametrize("pages, expected", [
+    ({"inbox": "https://isp.example.org/inbox", "partnership": "https://isp.example.org/partnerships/gh-mnh-north",
+      "decide": "https://isp.example.org/approvals/7"}, "https://isp.example.org/approvals/7"),
+    ({"inbox": "https://isp.example.org/inbox", "portfolio": "https://isp.example.org/portfolio"},
+     "https://isp.example.org/portfolio"),
+    ({"inbox": "https://isp.example.org/inbox", "partnership": "https://isp.example.org/partnerships/gh-mnh-north"},
+     "https://isp.example.org/partnerships/gh-mnh-north"),
+])
+def test_teams_and_slack_open_the_page_the_message_is_about(pages, expected):
+    card = webhook_body(row(links=pages), "teams")["attachments"][0]["content"]
+    assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open", "url": expected}]
+    (actions,) = [b for b in webhook_body(row(links=pages), "slack")["blocks"] if b["type"] == "actions"]
+    assert actions["elements"][0]["url"] == expected
+
+
+def test_a_message_with_only_the_inbox_link_gets_no_button():
+    body = webhook_body(row(links={"inbox": "https://isp.example.org/inbox"}), "slack")
+    assert [b for b in body["blocks"] if b["type"] == "actions"] == []
