@@ -171,50 +171,56 @@ def review_chunk(
 
 # ------------------------------------------------------------------ finishing
 
-def _digest(review: PortfolioReview, director: str, entries: list, missions: set[str]) -> outbox.Message:
+def _digest(review: PortfolioReview, director: str, entries: list, mission: str) -> outbox.Message:
     return outbox.Message("review-digest", f"review-{review.id}", None, [director], {
-        "mission": review.mission or ", ".join(sorted(missions)), "as_of": review.as_of.isoformat(),
-        "partnerships": entries,
+        "mission": mission, "as_of": review.as_of.isoformat(), "partnerships": entries,
     })
 
 
 def _queue_digests(tx, review: PortfolioReview) -> int:
-    """One ``review-digest`` per director: each of the director's partnerships with its current
-    alerts (payload as ``docs/notifications.md`` describes it), queued a batch at a time so
-    that memory stays bounded."""
-    directors = 0
-    director, entries, missions = None, [], set()
+    """One ``review-digest`` per director and mission (``gates.md``: each review, one per as-of
+    date and mission, sends the director one digest): each of the director's partnerships of
+    that mission with its current alerts (payload as ``docs/notifications.md`` describes it),
+    queued a batch at a time so that memory stays bounded. Returns how many were queued."""
+    queued = 0
+    director, by_mission = None, {}
     digests: list[outbox.Message] = []
+
+    def flush_director() -> None:
+        nonlocal queued
+        for mission in sorted(by_mission):
+            digests.append(_digest(review, director, by_mission[mission], mission))
+            queued += 1
+        if len(digests) >= CHUNK_SIZE:
+            tx.notify_many(digests)
+            digests.clear()
+
     for row in stream_results(tx.session, review.id, by_director=True):
         if row.director is None:
             continue
         if row.director != director:
             if director is not None:
-                digests.append(_digest(review, director, entries, missions))
-            if len(digests) >= CHUNK_SIZE:
-                tx.notify_many(digests)
-                digests.clear()
-            directors += 1
-            director, entries, missions = row.director, [], set()
-        missions.add(row.mission)
-        entries.append({"partnership": row.partnership_id, "partnership_name": row.name, "stage": row.stage,
-                        "gate": row.verdict["gate"], "passed": row.verdict["passed"], "alerts": row.alerts})
+                flush_director()
+            director, by_mission = row.director, {}
+        by_mission.setdefault(row.mission, []).append(
+            {"partnership": row.partnership_id, "partnership_name": row.name, "stage": row.stage,
+             "gate": row.verdict["gate"], "passed": row.verdict["passed"], "alerts": row.alerts})
     if director is not None:
-        digests.append(_digest(review, director, entries, missions))
+        flush_director()
     tx.notify_many(digests)
-    return directors
+    return queued
 
 
 def _complete(session, review: PortfolioReview, clock: Clock) -> ReviewSummary:
     """Every chunk is in: queue the digests, mark the review complete and audit it, at once."""
     tx = UnitOfWork(session, audit.load_key(), "isp-review", clock())
-    directors = _queue_digests(tx, review)
+    digests = _queue_digests(tx, review)
     review.status, review.error, review.finished_at = "complete", None, tx.now
     session.flush()
     summary = summarize(session, review)
     tx.audit("review", None, {"review": review.id, "as_of": review.as_of.isoformat(),
                               "mission": review.mission or None, "reviewed": summary.reviewed,
-                              "alerts": summary.alerts, "digests": directors, "rules_digest": review.rules_digest})
+                              "alerts": summary.alerts, "digests": digests, "rules_digest": review.rules_digest})
     return summary
 
 

@@ -74,3 +74,20 @@ def test_a_store_upgraded_to_revision_0004_gets_its_own_installation_id(env, bac
         finally:
             engine.dispose()
     assert len(ids[0]) == 32 and ids[0] != ids[1]
+
+
+def test_one_person_directing_two_missions_gets_one_digest_email_per_mission(store, monkeypatch):
+    monkeypatch.setenv("ISP_CHANNELS", "outbox")
+    director = {"name": "Kwame Boateng", "email": "kboateng@mission.example.org"}
+    services.import_document(store, variant("gh-mnh-north", mission_director=director))
+    services.import_document(store, variant("ke-water-kisumu", mission_director=director))
+    review.run_review(store, date(2027, 9, 1))  # every mission at once
+    with store.sessions.begin() as session:
+        from isp_lifecycle.store.models import Notification
+        from sqlalchemy import select
+
+        digests = session.scalars(select(Notification).where(Notification.event == "review-digest")).all()
+        sent = sorted((d.recipient, d.payload["mission"], [p["partnership"] for p in d.payload["partnerships"]])
+                      for d in digests)
+    assert sent == [("kboateng@mission.example.org", "USAID/Ghana", ["gh-mnh-north"]),
+                    ("kboateng@mission.example.org", "USAID/Kenya", ["ke-water-kisumu"])]
