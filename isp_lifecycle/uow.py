@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import outbox
 from .document import validate
-from .errors import RefusedOperation, StaleUpdate, UnknownPartnership
+from .errors import RefusedOperation, StaleUpdate, StoreError, UnknownPartnership
 from .identity import Identity
 from .model import Partnership
 from .store import Store, audit
@@ -72,7 +72,12 @@ def sha256_text(text: str) -> str:
 
 
 def stored_document(version: DocumentVersion) -> Partnership:
-    """A stored version as a ``Partnership`` (validated again: the store is not trusted blindly)."""
+    """A stored version as a ``Partnership`` (validated again: the store is not trusted blindly).
+    A text that no longer matches the digest recorded when it was written is refused, so an
+    export, a gate or a page never serves a document someone edited in the database."""
+    if sha256_text(version.document) != version.sha256:
+        raise StoreError(f"{version.partnership_id} version {version.version} no longer matches the digest "
+                         "recorded when it was written: the store was changed outside isp; run `isp audit verify`")
     return validate(json.loads(version.document), f"{version.partnership_id} version {version.version}")
 
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import inspect, insert
 
 from isp_lifecycle.cli import main
-from isp_lifecycle.services import canonical_document
+from isp_lifecycle.services import canonical_document, sha256_text
 from isp_lifecycle.store.engine import current_revision, head_revision, make_engine, upgrade
 from isp_lifecycle.store.models import DocumentVersion, PartnershipRow
 
@@ -36,7 +36,7 @@ def test_a_store_at_the_first_revision_is_refused_until_isp_db_upgrade_keeps_its
             id=document.id, name=document.name, mission=document.mission, stage=document.stage,
             stage_entered=document.entered, current_version=1, row_version=1, created_at=now, updated_at=now))
         conn.execute(insert(DocumentVersion.__table__).values(
-            partnership_id=document.id, version=1, document=text, sha256="0" * 64, stage=document.stage,
+            partnership_id=document.id, version=1, document=text, sha256=sha256_text(text), stage=document.stage,
             reason="import", created_by="someone", created_at=now))
     monkeypatch.setenv("ISP_DATABASE_URL", url)
     capsys.readouterr()

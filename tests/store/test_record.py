@@ -69,6 +69,19 @@ def test_a_document_versions_text_changed_is_found_naming_the_partnership_and_ve
     assert "partnership gh-mnh-north: the text of document version 1 does not match its recorded digest" in err
 
 
+
+def test_a_document_versions_text_changed_is_never_served_by_export(lived, capsys):
+    with lived.sessions() as session:
+        text = session.scalar(select(DocumentVersion.document).where(DocumentVersion.version == 1,
+                                                                     DocumentVersion.partnership_id == "gh-mnh-north"))
+    tamper(lived, update(DocumentVersion).where(DocumentVersion.partnership_id == "gh-mnh-north",
+                                                DocumentVersion.version == 1)
+           .values(document=text.replace("Northern Ghana", "Southern Ghana")))
+    assert main(["export", "gh-mnh-north", "--version", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert "Southern Ghana" not in out
+    assert "gh-mnh-north version 1 no longer matches the digest recorded when it was written" in err
+
 def test_a_changed_text_with_its_digest_recomputed_is_found_against_the_audit_log(lived, capsys):
     import hashlib
 
