@@ -57,26 +57,25 @@ def test_an_untouched_store_verifies(lived, capsys):
     assert out.startswith("audit chain intact: 8 entries verified; 2 partnerships agree with it")
 
 
-def test_a_document_versions_text_changed_is_found_naming_the_partnership_and_version(lived, capsys):
+def rename_in_first_version(lived) -> None:
+    """Edit gh-mnh-north's first stored text in the database, leaving its digest as it was."""
     with lived.sessions() as session:
         text = session.scalar(select(DocumentVersion.document).where(DocumentVersion.version == 1,
                                                                      DocumentVersion.partnership_id == "gh-mnh-north"))
     tamper(lived, update(DocumentVersion).where(DocumentVersion.partnership_id == "gh-mnh-north",
                                                 DocumentVersion.version == 1)
            .values(document=text.replace("Northern Ghana", "Southern Ghana")))
+
+
+def test_a_document_versions_text_changed_is_found_naming_the_partnership_and_version(lived, capsys):
+    rename_in_first_version(lived)
     code, _, err = verify(capsys)
     assert code == 1
     assert "partnership gh-mnh-north: the text of document version 1 does not match its recorded digest" in err
 
 
-
 def test_a_document_versions_text_changed_is_never_served_by_export(lived, capsys):
-    with lived.sessions() as session:
-        text = session.scalar(select(DocumentVersion.document).where(DocumentVersion.version == 1,
-                                                                     DocumentVersion.partnership_id == "gh-mnh-north"))
-    tamper(lived, update(DocumentVersion).where(DocumentVersion.partnership_id == "gh-mnh-north",
-                                                DocumentVersion.version == 1)
-           .values(document=text.replace("Northern Ghana", "Southern Ghana")))
+    rename_in_first_version(lived)
     assert main(["export", "gh-mnh-north", "--version", "1"]) == 2
     out, err = capsys.readouterr()
     assert "Southern Ghana" not in out
