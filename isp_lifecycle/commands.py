@@ -178,8 +178,13 @@ def evaluate_gate(
     gate: str | None = None,
     actor: str | None = None,
     clock: Clock = utcnow,
-) -> tuple[int, dict[str, Any]]:
-    """Evaluate the current document with ``evaluator(doc, gate, as_of) -> verdict dict`` and record it."""
+    record_passed: bool = True,
+) -> tuple[int | None, dict[str, Any]]:
+    """Evaluate the current document with ``evaluator(doc, gate, as_of) -> verdict dict`` and record it.
+
+    With ``record_passed=False`` a passing verdict is returned unrecorded (id ``None``): a
+    front end can settle a blocked gate itself and leave a passing one to the workflow,
+    which records it as part of its run."""
 
     def current(session: Session) -> tuple[Partnership, int]:
         repo = Repository(session)
@@ -193,6 +198,8 @@ def evaluate_gate(
     verdict = evaluator(doc, gate, as_of)
     if verdict.get("partnership") != partnership_id or verdict.get("gate") != gate:
         raise UsageError(f"the evaluator answered for {verdict.get('partnership')}/{verdict.get('gate')}, not {partnership_id}/{gate}")
+    if verdict.get("passed") and not record_passed:
+        return None, verdict
     evaluation_id = record_evaluation(store, verdict, document_version=version, actor=actor, clock=clock)
     return evaluation_id, verdict
 

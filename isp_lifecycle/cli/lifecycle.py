@@ -41,7 +41,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
         ctx.exit(remote.advance(service, partnership_id, to, as_of, wait))
     from datetime import date
 
-    from .. import approvals, services
+    from .. import services
     from ..errors import UsageError
 
     if as_of is not None:
@@ -57,18 +57,30 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     from isp_lifecycle.flows import runtime
 
     where = runtime.connect()
+    if where == "embedded" and plan.gate is not None:
+        blocked = _blocked_here(partnership_id, to, requester, as_of, engine)
+        if blocked is not None:
+            _say_blocked(partnership_id, blocked["gate"], blocked["blocking"])
+            ctx.exit(1)
     _say(f"{partnership_id}: running the {plan.gate or 'closing'} step "
          f"({stage} → {target}) on Prefect ({where})")
     outcome, value, flow_run_id = runtime.start_advance(
         {"partnership_id": partnership_id, "to": to, "requested_by": requester, "as_of": as_of, "engine": engine})
     if outcome == "completed" and isinstance(value, dict) and value.get("outcome") == "blocked":
-        click.echo(f"{partnership_id}: the {value['gate']} gate is BLOCKED; the findings are recorded and sent "
-                   "to the leaders.")
-        for f in value.get("blocking", []):
-            click.echo(f"  {f['rule']} [{f['principle']}] {f['subject']}: {f['message']}")
+        _say_blocked(partnership_id, value["gate"], value.get("blocking", []))
         ctx.exit(1)
     if outcome not in ("suspended", "completed"):
         raise RefusedOperation(f"{partnership_id}: the workflow ended {outcome}; see Prefect run {flow_run_id}")
+    _say_waiting(partnership_id, value, outcome, flow_run_id, wait)
+    ctx.exit(0)
+
+
+def _say_waiting(partnership_id: str, value, outcome: str, flow_run_id, wait: bool) -> None:
+    """After the workflow suspended (or ended): what waits for whom, and how to decide it."""
+    from isp_lifecycle.flows import runtime
+
+    from .. import approvals
+
     with open_store() as store:
         request = approvals.open_or_unapplied(store, partnership_id)
     if request is None:
@@ -77,7 +89,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
                        f"{value['from']} → {value['to']}")
         else:
             click.echo(f"{partnership_id}: nothing is waiting (run {flow_run_id} {outcome})")
-        ctx.exit(0)
+        return
     click.echo(f"{partnership_id}: approval request #{request.id} ({request.from_stage} → {request.to_stage}) "
                f"recorded and sent to the mission director; waiting for the decision (run {flow_run_id}).")
     click.echo(f"  decide: isp approve {partnership_id} --as EMAIL [--reject] [--note TEXT]")
@@ -86,7 +98,32 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
             _say("waiting for the decision to be applied (Ctrl-C stops waiting; the request stays open)")
             runtime.wait_for(lambda: approvals.settled(store, request.id), timeout=float("inf"), interval=2)
             click.echo(f"{partnership_id}: request #{request.id} {approvals.request(store, request.id).status}")
-    ctx.exit(0)
+
+
+def _blocked_here(partnership_id: str, to, requester: str, as_of: str | None, engine: str) -> dict | None:
+    """On the embedded default, settle a blocked gate in this process: the verdict recorded and
+    the leaders' message delivered exactly as the workflow's first steps would, without
+    starting Prefect's embedded server (seconds) to say what ``isp check`` says at once.
+    ``None`` when the gate passes: the workflow then runs as usual and records it."""
+    from datetime import date
+
+    from .. import approvals
+    from ..notifications.deliver import deliver_pending
+
+    with open_store() as store:
+        opened = approvals.record_if_blocked(store, partnership_id, requested_by=requester, to=to,
+                                             as_of=date.fromisoformat(as_of) if as_of else None, engine=engine)
+        if opened is None:
+            return None
+        deliver_pending(store)
+    blocking = [f for f in opened.verdict["findings"] if f["severity"] == "blocking"]
+    return {"gate": opened.gate, "blocking": blocking}
+
+
+def _say_blocked(partnership_id: str, gate: str, blocking: list[dict]) -> None:
+    click.echo(f"{partnership_id}: the {gate} gate is BLOCKED; the findings are recorded and sent to the leaders.")
+    for f in blocking:
+        click.echo(f"  {f['rule']} [{f['principle']}] {f['subject']}: {f['message']}")
 
 
 @click.command()
