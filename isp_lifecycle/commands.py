@@ -79,7 +79,8 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
             raise RefusedOperation(
                 f"{doc.id}: an import may not change stage or stage_entered "
                 f"(stored: {old.stage} since {old.entered}; file: {doc.stage} since {doc.entered}); "
-                "stages move only through gates (`isp advance`)", Refusal.STAGE_CHANGED_BY_IMPORT,
+                "stages move only through gates (`isp advance`); start your edits from the stored "
+                f"document: `isp export {doc.id}`", Refusal.STAGE_CHANGED_BY_IMPORT,
             )
         version = tx.add_version(row, doc, "import")
         pending = tx.repo.pending_requests(doc.id)

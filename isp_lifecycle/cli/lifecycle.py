@@ -31,7 +31,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """Run the gate of the current stage and ask the mission director to approve the move.
 
     \b
-    Blocked: the findings are recorded and sent to the leaders (exit 1).
+    Blocked: the findings are recorded and sent (or queued) to the leaders (exit 1).
     Passed:  an approval request is recorded and sent to the director and delegates; the
              workflow then waits for the decision without holding any process, and this
              command returns (exit 0). Decide with `isp approve`.
@@ -91,7 +91,8 @@ def _say_waiting(partnership_id: str, value, outcome: str, flow_run_id, wait: bo
             click.echo(f"{partnership_id}: nothing is waiting (run {flow_run_id} {outcome})")
         return
     click.echo(f"{partnership_id}: approval request #{request.id} ({request.from_stage} → {request.to_stage}) "
-               f"recorded and sent to the mission director; waiting for the decision (run {flow_run_id}).")
+               f"recorded and {_told(partnership_id, 'approval-requested', 'the mission director')}; "
+               f"waiting for the decision (run {flow_run_id}).")
     click.echo(f"  decide: isp approve {partnership_id} --as EMAIL [--reject] [--note TEXT]")
     if wait:
         with open_store() as store:
@@ -120,8 +121,24 @@ def _blocked_here(partnership_id: str, to, requester: str, as_of: str | None, en
     return {"gate": opened.gate, "blocking": blocking}
 
 
+def _told(partnership_id: str, event: str, whom: str) -> str:
+    """How far the latest ``event`` message about the partnership got: "sent to" ``whom`` only
+    once every copy has left; else "queued for" them, and who delivers it."""
+    from .. import outbox
+
+    with open_store() as store:
+        rows = [r for r in outbox.listing(store, partnership_id=partnership_id) if r["event"] == event]
+    latest = [r for r in rows if r["queued_at"] == rows[-1]["queued_at"]] if rows else []
+    if not latest:
+        return f"no message to {whom} was queued (no address on the document)"
+    if all(r["status"] == "sent" for r in latest):
+        return f"sent to {whom}"
+    return f"queued for {whom} (delivered by `isp serve` or `isp notifications deliver`)"
+
+
 def _say_blocked(partnership_id: str, gate: str, blocking: list[dict]) -> None:
-    click.echo(f"{partnership_id}: the {gate} gate is BLOCKED; the findings are recorded and sent to the leaders.")
+    click.echo(f"{partnership_id}: the {gate} gate is BLOCKED; the findings are recorded; "
+               f"{_told(partnership_id, 'gate-blocked', 'the leaders')}.")
     for f in blocking:
         click.echo(f"  {f['rule']} [{f['principle']}] {f['subject']}: {f['message']}")
 

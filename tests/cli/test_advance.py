@@ -3,7 +3,7 @@ import pytest
 from .conftest import GH, KE, TAMALE, Home
 
 KE_BLOCKED = [
-    "ke-water-kisumu: the convene gate is BLOCKED; the findings are recorded and sent to the leaders.",
+    "ke-water-kisumu: the convene gate is BLOCKED; the findings are recorded; sent to the leaders.",
     "  ISP101 [convene-stakeholders] sectors.private: No business (private) partner has been convened.",
 ]
 
