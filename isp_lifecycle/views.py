@@ -6,6 +6,8 @@
     history             ``HistoryEntry`` list, oldest first
     pending_requests    ``PendingRequest`` list: open approval requests, oldest first
     verify_audit        the audit chain's report
+    missions            the missions of the stored partnerships, and how many are stored
+    mission_named       a mission as a user typed it, as stored (or refused, naming the known ones)
 
 Each view's ``to_json()`` is the JSON the CLI prints (``--format json``): its keys and their
 order are part of the CLI's contract, so they are written out here, once.
@@ -240,3 +242,31 @@ def pending_requests(store: Store, now: datetime | None = None) -> list[PendingR
 def verify_audit(store: Store) -> audit.AuditReport:
     key = audit.load_key()
     return read(store, lambda session: audit.verify(session, key))
+
+
+@dataclass(frozen=True)
+class Missions:
+    """The distinct missions of the stored partnerships (sorted) and how many partnerships are stored."""
+
+    names: list[str]
+    stored: int
+
+
+def missions(store: Store) -> Missions:
+    def work(session: Session) -> Missions:
+        names = session.scalars(select(PartnershipRow.mission).distinct().order_by(PartnershipRow.mission)).all()
+        return Missions(list(names), session.scalar(select(func.count()).select_from(PartnershipRow)) or 0)
+
+    return read(store, work)
+
+
+def mission_named(store: Store, name: str) -> str:
+    """The stored spelling of the mission ``name`` (matched ignoring case), so that a filter
+    typed ``usaid/ghana`` finds ``USAID/Ghana``. An unknown mission is bad input (exit 2): it
+    would otherwise filter everything away and look like an empty portfolio."""
+    known = missions(store).names
+    for mission in known:
+        if mission.casefold() == name.strip().casefold():
+            return mission
+    listed = ", ".join(known) if known else "none: the store holds no partnership"
+    raise UsageError(f"--mission: no partnership of mission {name[:80]!r} is stored; known missions: {listed}")

@@ -17,7 +17,7 @@ import click
 
 from ..errors import ReviewIncomplete
 from .check import parse_as_of
-from .store import open_store
+from .store import nothing_found, open_store
 
 
 class _Progress:
@@ -115,10 +115,11 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
     complete it), 2 on bad usage or an unusable store.
     """
-    from .. import lifecycle, review_results
+    from .. import lifecycle, review_results, services
 
     lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with open_store() as store:
+        mission = mission and services.mission_named(store, mission)
         run = _run_bare if no_prefect else _run_flow
         progress = _Progress()
         try:
@@ -131,7 +132,11 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
                 click.echo(json.dumps(review_results.output_line(row, as_of), ensure_ascii=False))
             else:
                 click.echo(_text_line(row, colour))
+        stored = services.missions(store).stored if not summary.reviewed else summary.reviewed
     scope = mission or "every mission"
+    if fmt == "text" and not summary.reviewed:
+        click.echo(nothing_found(stored, mission=mission, what="partnership open to review",
+                                 hint="closed ones are not reviewed"))
     if fmt == "text":
         click.echo(f"\nreview of {scope} as of {as_of.isoformat()}: {summary.reviewed} partnerships, "
                    f"{summary.blocked} not ready to leave their stage, {summary.alerts} alerts "

@@ -101,18 +101,29 @@ def list_(stage, mission, fmt):
     from .. import services
 
     with open_store() as store:
+        mission = mission and services.mission_named(store, mission)
         rows = services.list_partnerships(store, stage=stage, mission=mission)
+        stored = services.missions(store).stored if not rows else len(rows)
     if fmt == "json":
         for row in rows:
             click.echo(json.dumps(row.to_json(), ensure_ascii=False))
         return
     if not rows:
-        click.echo("no partnerships (import some with `isp import FILE`)")
+        click.echo(nothing_found(stored, stage=stage, mission=mission))
         return
     click.echo(f"{'ID':<32} {'STAGE':<10} {'DAYS':>5} {'PENDING':>7}  LAST VERDICT")
     for row in rows:
         click.echo(f"{row.id:<32} {row.stage:<10} {row.days_in_stage:>5} {row.pending_approvals:>7}  "
                    f"{_verdict(row.last_verdict)}")
+
+
+def nothing_found(stored: int, *, stage: str | None = None, mission: str | None = None, what: str = "partnership",
+                  hint: str = "`isp list` shows them all") -> str:
+    """Why a filtered listing is empty: an empty store, or filters that leave nothing of ``stored``."""
+    if not stored:
+        return "no partnerships (import some with `isp import FILE`)"
+    scope = "".join([f" in stage {stage}" if stage else "", f" of mission {mission}" if mission else ""])
+    return f"no {what}{scope} ({stored} stored; {hint})"
 
 
 def _verdict(verdict) -> str:
