@@ -34,7 +34,7 @@ from .commands import (
     record_evaluation,
     request_approval,
 )
-from .decisions import Decided, approvers, close, decide, decide_and_apply, move_stage
+from .decisions import Decided, close, decide, decide_and_apply, move_stage
 from .uow import Clock, UnitOfWork, canonical_document, default_actor, sha256_text, stored_document, utcnow
 from .views import (
     HistoryEntry,
@@ -42,6 +42,7 @@ from .views import (
     PartnershipDetail,
     PartnershipSummary,
     PendingRequest,
+    approvers,
     export_document,
     history,
     list_partnerships,

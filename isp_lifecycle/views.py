@@ -213,27 +213,39 @@ class PendingRequest:
     requested_by: str
     requested_at: datetime
     age_days: int
+    mission: str = ""
+    approvers: tuple[str, ...] = ()  # who may decide: the current document's director and delegates
 
     def to_json(self) -> dict[str, Any]:
         return {"request": self.request, "partnership": self.partnership, "name": self.name,
                 "from": self.from_stage, "to": self.to_stage, "requested_by": self.requested_by,
-                "requested_at": self.requested_at.isoformat(timespec="seconds"), "age_days": self.age_days}
+                "requested_at": self.requested_at.isoformat(timespec="seconds"), "age_days": self.age_days,
+                "mission": self.mission, "approvers": list(self.approvers)}
 
 
-def pending_requests(store: Store, now: datetime | None = None) -> list[PendingRequest]:
-    """Open approval requests, oldest first, with their age in days."""
+def approvers(doc: Partnership) -> list[str]:
+    """Who may decide: the mission director and the delegates (emails)."""
+    people = ([doc.mission_director] if doc.mission_director else []) + list(doc.delegates)
+    return [person.email for person in people]
+
+
+def pending_requests(store: Store, now: datetime | None = None, *, mission: str | None = None) -> list[PendingRequest]:
+    """Open approval requests (of ``mission``, as stored), oldest first, with their age in days
+    and who may decide them."""
     now = now or utcnow()
 
     def work(session: Session) -> list[PendingRequest]:
+        repo = Repository(session)
+        query = (select(ApprovalRequest, PartnershipRow)
+                 .join(PartnershipRow, PartnershipRow.id == ApprovalRequest.partnership_id)
+                 .where(ApprovalRequest.status == RequestStatus.PENDING)
+                 .order_by(ApprovalRequest.requested_at, ApprovalRequest.id))
+        if mission:
+            query = query.where(PartnershipRow.mission == mission)
         return [
-            PendingRequest(r.id, r.partnership_id, name, r.from_stage, r.to_stage, r.requested_by, r.requested_at,
-                           (now - r.requested_at).days)
-            for r, name in session.execute(
-                select(ApprovalRequest, PartnershipRow.name)
-                .join(PartnershipRow, PartnershipRow.id == ApprovalRequest.partnership_id)
-                .where(ApprovalRequest.status == RequestStatus.PENDING)
-                .order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
-            )
+            PendingRequest(r.id, r.partnership_id, row.name, r.from_stage, r.to_stage, r.requested_by, r.requested_at,
+                           (now - r.requested_at).days, row.mission, tuple(approvers(repo.current_document(row))))
+            for r, row in session.execute(query)
         ]
 
     return read(store, work)

@@ -189,26 +189,41 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def pending(fmt):
-    """Open approval requests, oldest first, with their age."""
+@click.option("--mission", help="Only requests of this mission's partnerships, e.g. USAID/Ghana (any case).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a table for people; json: one object per line for scripts.")
+def pending(mission, fmt):
+    """Open approval requests, oldest first: their age, the partnership, its mission, the move,
+    who asked and who may decide (the mission director and the delegates).
+
+    \b
+    Example:
+      isp pending --mission usaid/ghana
+    """
     service = remote.client(None)
     if service is not None:
+        if mission:
+            raise click.UsageError("--mission is not available through a service yet (ISP_URL): filter the JSON")
         raise click.exceptions.Exit(remote.pending(service, fmt))
-    from ..services import pending_requests
+    from .. import services
 
     with open_store() as store:
-        rows = pending_requests(store)
+        mission = mission and services.mission_named(store, mission)
+        rows = services.pending_requests(store, mission=mission)
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(row.to_json()))
+            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
         return
     if not rows:
-        click.echo("No approval request is waiting.")
+        click.echo(f"No approval request is waiting{f' in mission {mission}' if mission else ''}.")
         return
+    click.echo(f"{'REQUEST':<8} {'AGE':>8}  {'PARTNERSHIP':<24} {'MISSION':<16} {'MOVE':<22} REQUESTED BY")
+    click.echo(f"{'':<18}  NAME; WHO MAY DECIDE")
     for row in rows:
-        click.echo(f"#{row.request:<5} {row.age_days:>3} days  {row.partnership:<24} "
-                   f"{row.from_stage} → {row.to_stage}  requested by {row.requested_by}")
+        move = f"{row.from_stage} → {row.to_stage}"
+        click.echo(f"#{row.request:<7} {row.age_days:>3} days  {row.partnership:<24} {row.mission:<16} {move:<22} "
+                   f"{row.requested_by}")
+        click.echo(f"{'':<18}  {row.name}; may decide: {', '.join(row.approvers) or 'nobody named'}")
 
 
 @click.command()

@@ -31,6 +31,9 @@ class Home:
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
+    def isp_python(self, code: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=120)
+
 
 @pytest.fixture
 def home(tmp_path) -> Home:
