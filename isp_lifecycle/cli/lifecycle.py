@@ -5,12 +5,14 @@ Prefect is imported only inside these commands (through ``flows``), never by ``i
 
 import json
 import sys
+from datetime import date
 
 import click
 
 from ..errors import RefusedOperation
 from ..lifecycle import REVIEW_EXITS
 from . import remote
+from .options import parse_date
 from .store import open_store
 
 
@@ -23,9 +25,11 @@ def _say(message: str) -> None:
 @click.option("--to", "to", type=click.Choice(list(REVIEW_EXITS)),
               help="From review: the next cycle (implement, default, through the review gate) or closed (no gate).")
 @click.option("--as", "as_", metavar="EMAIL", help="Who requests the move (default: ISP_USER, else user@host).")
-@click.option("--as-of", "as_of", metavar="DATE", help="Evaluate the gate as of this date (default: today, UTC).")
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+              help="Evaluate the gate as of this date, YYYY-MM-DD (default: today, UTC).")
 @click.option("--wait", is_flag=True, help="Return only once the decision has been applied.")
-@click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True)
+@click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
+              help="The rule engine evaluating the gate (python: the same rules, without durable_rules).")
 @click.pass_context
 def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """Run the gate of the current stage and ask the mission director to approve the move.
@@ -38,17 +42,9 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """
     service = remote.client(as_)
     if service is not None:
-        ctx.exit(remote.advance(service, partnership_id, to, as_of, wait))
-    from datetime import date
-
+        ctx.exit(remote.advance(service, partnership_id, to, as_of and as_of.isoformat(), wait))
     from .. import services
-    from ..errors import UsageError
 
-    if as_of is not None:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            raise UsageError(f"--as-of: {as_of!r} is not a real date written YYYY-MM-DD") from None
     requester = as_ or services.default_actor()
     with open_store() as store:
         plan = services.check_can_advance(store, partnership_id, to)
@@ -65,7 +61,8 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     _say(f"{partnership_id}: running the {plan.gate or 'closing'} step "
          f"({stage} → {target}) on Prefect ({where})")
     outcome, value, flow_run_id = runtime.start_advance(
-        {"partnership_id": partnership_id, "to": to, "requested_by": requester, "as_of": as_of, "engine": engine})
+        {"partnership_id": partnership_id, "to": to, "requested_by": requester,
+         "as_of": as_of and as_of.isoformat(), "engine": engine})
     if outcome == "completed" and isinstance(value, dict) and value.get("outcome") == "blocked":
         _say_blocked(partnership_id, value["gate"], value.get("blocking", []))
         ctx.exit(1)
@@ -101,19 +98,17 @@ def _say_waiting(partnership_id: str, value, outcome: str, flow_run_id, wait: bo
             click.echo(f"{partnership_id}: request #{request.id} {approvals.request(store, request.id).status}")
 
 
-def _blocked_here(partnership_id: str, to, requester: str, as_of: str | None, engine: str) -> dict | None:
+def _blocked_here(partnership_id: str, to, requester: str, as_of: date | None, engine: str) -> dict | None:
     """On the embedded default, settle a blocked gate in this process: the verdict recorded and
     the leaders' message delivered exactly as the workflow's first steps would, without
     starting Prefect's embedded server (seconds) to say what ``isp check`` says at once.
     ``None`` when the gate passes: the workflow then runs as usual and records it."""
-    from datetime import date
-
     from .. import approvals
     from ..notifications.deliver import deliver_pending
 
     with open_store() as store:
         opened = approvals.record_if_blocked(store, partnership_id, requested_by=requester, to=to,
-                                             as_of=date.fromisoformat(as_of) if as_of else None, engine=engine)
+                                             as_of=as_of, engine=engine)
         if opened is None:
             return None
         deliver_pending(store)
@@ -195,10 +190,6 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
 def pending(mission, fmt):
     """Open approval requests, oldest first: their age, the partnership, its mission, the move,
     who asked and who may decide (the mission director and the delegates).
-
-    \b
-    Example:
-      isp pending --mission usaid/ghana
     """
     service = remote.client(None)
     if service is not None:
