@@ -30,7 +30,7 @@ def describe(request_id: int, refusal: str | None = None) -> tuple[str, str]:
 
     with Store.open() as store:
         request = approvals.request(store, request_id)
-        shown = services.show(store, request.partnership_id)
+        shown = services.show(store, request.partnership_id).to_json()
     lines = [f"### {shown['name']} ({request.partnership_id}, {shown['mission']})",
              f"**Move:** {request.from_stage} → {request.to_stage}, requested by {request.requested_by} on "
              f"{request.requested_at.date().isoformat()} (request {request_id}).",
