@@ -28,6 +28,7 @@ def start_local_server(port: int) -> subprocess.Popen | None:
     if healthy(url):
         os.environ["PREFECT_API_URL"] = url
         return None
+    _require_free(port, "the Prefect server", "--prefect-port")
     home = Path(os.environ["PREFECT_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     log = open(home / "server.log", "ab")
@@ -50,6 +51,20 @@ def start_local_server(port: int) -> subprocess.Popen | None:
     os.environ["PREFECT_API_URL"] = url
     server_file().write_text(json.dumps({"url": url, "pid": proc.pid}))
     return proc
+
+
+def _require_free(port: int, what: str, option: str, host: str = "127.0.0.1") -> None:
+    """Refuse at once, naming the port, when ``port`` cannot be listened on: otherwise the
+    server started on it dies and leaves only its log to say why."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"isp serve: port {port} on {host} is not free for {what} ({exc.strerror}); "
+                             f"choose another with {option}") from None
 
 
 def deployments():
@@ -89,6 +104,8 @@ def start_web(port: int, host: str = "127.0.0.1"):
 
     from isp_lifecycle.web import server
 
+    if port:
+        _require_free(port, "the web application", "--web-port (0: any free port)", host)
     sock = server.bind(host, port)
     web = uvicorn.Server(server.config(sock))
     thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, name="isp-web", daemon=True)

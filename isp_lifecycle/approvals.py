@@ -25,7 +25,7 @@ from .views import PendingRequest, pending_requests
 from .vocabulary import RequestStatus
 
 __all__ = ["Decided", "DecisionOutcome", "Opened", "apply_decided", "apply_decision", "decide_and_apply",
-           "open_or_unapplied", "open_request", "pending", "remind_and_escalate", "request", "settled", "take_decision"]
+           "open_or_unapplied", "open_request", "pending", "record_if_blocked", "remind_and_escalate", "request", "settled", "take_decision"]
 
 
 @dataclass(frozen=True)
@@ -55,26 +55,53 @@ def open_request(
     A request already open for this partnership (pending, or approved and not yet applied)
     is returned as it is: that is this step being replayed, not a second request.
     """
-    from .gates import evaluate
-
     existing = open_or_unapplied(store, partnership_id)
     if existing is not None:
         return Opened(partnership_id, lifecycle.gate_for_move(existing.from_stage, existing.to_stage), existing.id, None)
-    row = read(store, lambda session: Repository(session).partnership(partnership_id))
-    target = commands.target_of(row, to)
-    gate = lifecycle.gate_for_move(row.stage, target)
+    target, gate = _target_and_gate(store, partnership_id, to)
     verdict = None
-    as_of = as_of or clock().date()
     if gate is not None:
-        _, verdict = commands.evaluate_gate(
-            store, partnership_id, lambda doc, g, when: evaluate(doc, g, when, engine).to_json(),
-            as_of=as_of, gate=gate, actor=requested_by, clock=clock,
-        )
+        _, verdict = commands.evaluate_gate(store, partnership_id, _gate_evaluator(engine), as_of=as_of or clock().date(),
+                                            gate=gate, actor=requested_by, clock=clock)
         if not verdict["passed"]:
             return Opened(partnership_id, gate, None, verdict)
     request_id = commands.request_approval(store, partnership_id, requested_by=requested_by, to=target,
                                            actor=requested_by, clock=clock)
     return Opened(partnership_id, gate, request_id, verdict)
+
+
+def record_if_blocked(
+    store: Store, partnership_id: str, *, requested_by: str, to: str | None = None, as_of: date | None = None,
+    engine: str = "durable", clock=utcnow,
+) -> Opened | None:
+    """The gate step of ``open_request`` when the gate blocks, done without any workflow: the
+    verdict recorded (which queues the leaders' message) and returned as ``Opened``.
+
+    ``None`` leaves everything to the workflow, which records the passing verdict itself: the
+    gate passes (nothing is recorded here), the move has no gate, or a request is open. So a
+    blocked gate costs a front end only the evaluation, not the start of a workflow engine.
+    """
+    if open_or_unapplied(store, partnership_id) is not None:
+        return None
+    _, gate = _target_and_gate(store, partnership_id, to)
+    if gate is None:
+        return None
+    evaluation_id, verdict = commands.evaluate_gate(
+        store, partnership_id, _gate_evaluator(engine), as_of=as_of or clock().date(), gate=gate,
+        actor=requested_by, clock=clock, record_passed=False)
+    return None if evaluation_id is None else Opened(partnership_id, gate, None, verdict)
+
+
+def _target_and_gate(store: Store, partnership_id: str, to: str | None) -> tuple[str, str | None]:
+    row = read(store, lambda session: Repository(session).partnership(partnership_id))
+    target = commands.target_of(row, to)
+    return target, lifecycle.gate_for_move(row.stage, target)
+
+
+def _gate_evaluator(engine: str):
+    from .gates import evaluate
+
+    return lambda doc, gate, when: evaluate(doc, gate, when, engine).to_json()
 
 
 def open_or_unapplied(store: Store, partnership_id: str) -> ApprovalRequest | None:

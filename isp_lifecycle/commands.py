@@ -79,7 +79,8 @@ def import_document(store: Store, doc: Partnership, *, actor: str | None = None,
             raise RefusedOperation(
                 f"{doc.id}: an import may not change stage or stage_entered "
                 f"(stored: {old.stage} since {old.entered}; file: {doc.stage} since {doc.entered}); "
-                "stages move only through gates (`isp advance`)", Refusal.STAGE_CHANGED_BY_IMPORT,
+                "stages move only through gates (`isp advance`); start your edits from the stored "
+                f"document: `isp export {doc.id}`", Refusal.STAGE_CHANGED_BY_IMPORT,
             )
         version = tx.add_version(row, doc, "import")
         pending = tx.repo.pending_requests(doc.id)
@@ -178,8 +179,13 @@ def evaluate_gate(
     gate: str | None = None,
     actor: str | None = None,
     clock: Clock = utcnow,
-) -> tuple[int, dict[str, Any]]:
-    """Evaluate the current document with ``evaluator(doc, gate, as_of) -> verdict dict`` and record it."""
+    record_passed: bool = True,
+) -> tuple[int | None, dict[str, Any]]:
+    """Evaluate the current document with ``evaluator(doc, gate, as_of) -> verdict dict`` and record it.
+
+    With ``record_passed=False`` a passing verdict is returned unrecorded (id ``None``): a
+    front end can settle a blocked gate itself and leave a passing one to the workflow,
+    which records it as part of its run."""
 
     def current(session: Session) -> tuple[Partnership, int]:
         repo = Repository(session)
@@ -193,6 +199,8 @@ def evaluate_gate(
     verdict = evaluator(doc, gate, as_of)
     if verdict.get("partnership") != partnership_id or verdict.get("gate") != gate:
         raise UsageError(f"the evaluator answered for {verdict.get('partnership')}/{verdict.get('gate')}, not {partnership_id}/{gate}")
+    if verdict.get("passed") and not record_passed:
+        return None, verdict
     evaluation_id = record_evaluation(store, verdict, document_version=version, actor=actor, clock=clock)
     return evaluation_id, verdict
 

@@ -26,13 +26,8 @@ from .store import Store
 from .commands import target_of
 from .store.models import ApprovalRequest, GateEvaluation, StageTransition
 from .uow import Clock, UnitOfWork, established, run_command, utcnow
+from .views import approvers
 from .vocabulary import Refusal, RequestStatus, Stage
-
-
-def approvers(doc: Partnership) -> list[str]:
-    """Who may decide: the mission director and the delegates (emails)."""
-    people = ([doc.mission_director] if doc.mission_director else []) + list(doc.delegates)
-    return [person.email for person in people]
 
 
 def _pending_or_refuse(tx: UnitOfWork, partnership_id: str, current_version: int) -> ApprovalRequest:

@@ -12,7 +12,7 @@ calls these, never the store's tables. Each command is one transaction.
     decide_and_apply  a decision and, when approved, its move, in one transaction
 
 and the read views (``views``): ``export_document``, ``list_partnerships``, ``show``,
-``history``, ``pending_requests``, ``verify_audit``.
+``history``, ``pending_requests``, ``verify_audit``, ``missions``, ``mission_named``.
 
 Refusals raise ``RefusedOperation`` (exit 1) with a ``reason`` code. A refusal about a
 known partnership leaves the store as it was except for one audit entry recording it,
@@ -34,25 +34,29 @@ from .commands import (
     record_evaluation,
     request_approval,
 )
-from .decisions import Decided, approvers, close, decide, decide_and_apply, move_stage
+from .decisions import Decided, close, decide, decide_and_apply, move_stage
 from .uow import Clock, UnitOfWork, canonical_document, default_actor, sha256_text, stored_document, utcnow
 from .views import (
     HistoryEntry,
+    Missions,
     PartnershipDetail,
     PartnershipSummary,
     PendingRequest,
+    approvers,
     export_document,
     history,
     list_partnerships,
+    mission_named,
+    missions,
     pending_requests,
     show,
     verify_audit,
 )
 
 __all__ = [
-    "AdvancePlan", "Clock", "Decided", "Evaluator", "HistoryEntry", "ImportResult",
+    "AdvancePlan", "Clock", "Decided", "Evaluator", "HistoryEntry", "ImportResult", "Missions",
     "PartnershipDetail", "PartnershipSummary", "PendingRequest", "UnitOfWork", "approvers", "canonical_document",
     "check_can_advance", "close", "decide", "decide_and_apply", "default_actor", "evaluate_gate",
-    "export_document", "history", "import_document", "list_partnerships", "move_stage", "pending_requests",
+    "export_document", "history", "import_document", "list_partnerships", "mission_named", "missions", "move_stage", "pending_requests",
     "record_evaluation", "request_approval", "sha256_text", "show", "stored_document", "utcnow", "verify_audit",
 ]

@@ -6,6 +6,8 @@
     history             ``HistoryEntry`` list, oldest first
     pending_requests    ``PendingRequest`` list: open approval requests, oldest first
     verify_audit        the audit chain's report
+    missions            the missions of the stored partnerships, and how many are stored
+    mission_named       a mission as a user typed it, as stored (or refused, naming the known ones)
 
 Each view's ``to_json()`` is the JSON the CLI prints (``--format json``): its keys and their
 order are part of the CLI's contract, so they are written out here, once.
@@ -211,27 +213,39 @@ class PendingRequest:
     requested_by: str
     requested_at: datetime
     age_days: int
+    mission: str = ""
+    approvers: tuple[str, ...] = ()  # who may decide: the current document's director and delegates
 
     def to_json(self) -> dict[str, Any]:
         return {"request": self.request, "partnership": self.partnership, "name": self.name,
                 "from": self.from_stage, "to": self.to_stage, "requested_by": self.requested_by,
-                "requested_at": self.requested_at.isoformat(timespec="seconds"), "age_days": self.age_days}
+                "requested_at": self.requested_at.isoformat(timespec="seconds"), "age_days": self.age_days,
+                "mission": self.mission, "approvers": list(self.approvers)}
 
 
-def pending_requests(store: Store, now: datetime | None = None) -> list[PendingRequest]:
-    """Open approval requests, oldest first, with their age in days."""
+def approvers(doc: Partnership) -> list[str]:
+    """Who may decide: the mission director and the delegates (emails)."""
+    people = ([doc.mission_director] if doc.mission_director else []) + list(doc.delegates)
+    return [person.email for person in people]
+
+
+def pending_requests(store: Store, now: datetime | None = None, *, mission: str | None = None) -> list[PendingRequest]:
+    """Open approval requests (of ``mission``, as stored), oldest first, with their age in days
+    and who may decide them."""
     now = now or utcnow()
 
     def work(session: Session) -> list[PendingRequest]:
+        repo = Repository(session)
+        query = (select(ApprovalRequest, PartnershipRow)
+                 .join(PartnershipRow, PartnershipRow.id == ApprovalRequest.partnership_id)
+                 .where(ApprovalRequest.status == RequestStatus.PENDING)
+                 .order_by(ApprovalRequest.requested_at, ApprovalRequest.id))
+        if mission:
+            query = query.where(PartnershipRow.mission == mission)
         return [
-            PendingRequest(r.id, r.partnership_id, name, r.from_stage, r.to_stage, r.requested_by, r.requested_at,
-                           (now - r.requested_at).days)
-            for r, name in session.execute(
-                select(ApprovalRequest, PartnershipRow.name)
-                .join(PartnershipRow, PartnershipRow.id == ApprovalRequest.partnership_id)
-                .where(ApprovalRequest.status == RequestStatus.PENDING)
-                .order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
-            )
+            PendingRequest(r.id, r.partnership_id, row.name, r.from_stage, r.to_stage, r.requested_by, r.requested_at,
+                           (now - r.requested_at).days, row.mission, tuple(approvers(repo.current_document(row))))
+            for r, row in session.execute(query)
         ]
 
     return read(store, work)
@@ -240,3 +254,31 @@ def pending_requests(store: Store, now: datetime | None = None) -> list[PendingR
 def verify_audit(store: Store) -> audit.AuditReport:
     key = audit.load_key()
     return read(store, lambda session: audit.verify(session, key))
+
+
+@dataclass(frozen=True)
+class Missions:
+    """The distinct missions of the stored partnerships (sorted) and how many partnerships are stored."""
+
+    names: list[str]
+    stored: int
+
+
+def missions(store: Store) -> Missions:
+    def work(session: Session) -> Missions:
+        names = session.scalars(select(PartnershipRow.mission).distinct().order_by(PartnershipRow.mission)).all()
+        return Missions(list(names), session.scalar(select(func.count()).select_from(PartnershipRow)) or 0)
+
+    return read(store, work)
+
+
+def mission_named(store: Store, name: str) -> str:
+    """The stored spelling of the mission ``name`` (matched ignoring case), so that a filter
+    typed ``usaid/ghana`` finds ``USAID/Ghana``. An unknown mission is bad input (exit 2): it
+    would otherwise filter everything away and look like an empty portfolio."""
+    known = missions(store).names
+    for mission in known:
+        if mission.casefold() == name.strip().casefold():
+            return mission
+    listed = ", ".join(known) if known else "none: the store holds no partnership"
+    raise UsageError(f"--mission: no partnership of mission {name[:80]!r} is stored; known missions: {listed}")

@@ -37,7 +37,10 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
+from .options import SuggestingGroup, with_example  # noqa: E402
+
+
+class LazyGroup(SuggestingGroup):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -46,7 +49,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(_import_quietly(module), attr)
+        return with_example(getattr(_import_quietly(module), attr), name)
 
 
 # Set by ``run()``, the ``isp`` process's entry point (not by ``main()``, which tests call).

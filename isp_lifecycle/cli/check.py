@@ -11,22 +11,12 @@ import click
 
 from .._startup import without_pydantic_plugins
 from ..encoding import json_text, terminal
+from .options import parse_as_of
 
 without_pydantic_plugins()
 from ..facts import GATES  # noqa: E402  (builds the document models)
 
 _COLOUR = {"blocking": "red", "advisory": "yellow"}
-
-
-def parse_as_of(ctx, param, value):
-    if value is None:
-        return datetime.now(timezone.utc).date()
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD (e.g. 2026-11-27)") from None
 
 
 def _text_verdict(verdict, colour: bool) -> str:

@@ -10,13 +10,15 @@ import os
 
 import click
 
+from .options import SuggestingGroup
+
 from ..errors import UsageError
 from .store import open_store
 
 STATUSES = ("pending", "sent", "failed")
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def notifications():
     """The outbox of notifications: list, deliver, retry, check-templates.
 
@@ -29,10 +31,12 @@ def notifications():
 
 
 @notifications.command("list")
-@click.option("--status", type=click.Choice([*STATUSES, "all"]), default="all", show_default=True)
-@click.option("--partnership", "partnership_id", metavar="ID", help="Only the messages about this partnership.")
+@click.option("--status", type=click.Choice([*STATUSES, "all"]), default="all", show_default=True,
+              help="Only the messages in this state.")
+@click.option("--partnership", "partnership_id", metavar="PARTNERSHIP_ID", help="Only the messages about this partnership.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 def list_(status, partnership_id, limit, fmt):
     """The queued messages: status, attempts, next attempt, event, channel, recipient, and why
     the last attempt failed."""

@@ -16,8 +16,8 @@ from datetime import date
 import click
 
 from ..errors import ReviewIncomplete
-from .check import parse_as_of
-from .store import open_store
+from .options import parse_as_of, parse_date
+from .store import nothing_found, open_store
 
 
 class _Progress:
@@ -103,7 +103,8 @@ def _text_line(row, colour: bool) -> str:
 @click.option("--as-of", "as_of", callback=parse_as_of, metavar="DATE",
               help="Review as of this date, YYYY-MM-DD. Default: today (UTC).")
 @click.option("--mission", help="Only partnerships of this mission, e.g. USAID/Ghana.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 @click.option("--no-prefect", is_flag=True,
               help="Run the review in this process, without a Prefect flow run (no server needed).")
 @click.option("--chunk-size", type=click.IntRange(1, 500), default=500, show_default=True,
@@ -115,10 +116,11 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
     and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
     complete it), 2 on bad usage or an unusable store.
     """
-    from .. import lifecycle, review_results
+    from .. import lifecycle, review_results, services
 
     lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with open_store() as store:
+        mission = mission and services.mission_named(store, mission)
         run = _run_bare if no_prefect else _run_flow
         progress = _Progress()
         try:
@@ -131,7 +133,11 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
                 click.echo(json.dumps(review_results.output_line(row, as_of), ensure_ascii=False))
             else:
                 click.echo(_text_line(row, colour))
+        stored = services.missions(store).stored if not summary.reviewed else summary.reviewed
     scope = mission or "every mission"
+    if fmt == "text" and not summary.reviewed:
+        click.echo(nothing_found(stored, mission=mission, what="partnership open to review",
+                                 hint="closed ones are not reviewed"))
     if fmt == "text":
         click.echo(f"\nreview of {scope} as of {as_of.isoformat()}: {summary.reviewed} partnerships, "
                    f"{summary.blocked} not ready to leave their stage, {summary.alerts} alerts "
@@ -145,14 +151,15 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
 @click.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True),
               help="Where to write the HTML. Default: $ISP_HOME/reports/review-<date>.html.")
-@click.option("--as-of", "as_of", metavar="DATE", help="The review of this date (default: the latest complete one).")
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+              help="The review of this date, YYYY-MM-DD (default: the latest complete one).")
 @click.option("--mission", help="The review of this mission (default: the review of every mission).")
 def report(out, as_of, mission):
     """Write a self-contained HTML report of a portfolio review (open it from disk)."""
     from .. import report as report_module
     from ..store import isp_home
 
-    day = parse_as_of(None, None, as_of) if as_of else None
+    day = as_of
     with open_store() as store:
         html, reviewed = report_module.render(store, as_of=day, mission=mission)
     path = out or str(isp_home() / "reports" / f"review-{reviewed.isoformat()}.html")

@@ -5,17 +5,20 @@ import textwrap
 
 import click
 
+from .options import SuggestingGroup
+
 from ..facts import GATES
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def rules():
     """Show the rule pack: which handbook conditions each gate checks."""
 
 
 @rules.command("list")
 @click.option("--gate", type=click.Choice(GATES), help="Only the rules checked when leaving this gate (cumulative).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 def list_rules(gate, fmt):
     """List every rule: id, gate, severity, principle and title."""
     from ..rulepack import load_pack

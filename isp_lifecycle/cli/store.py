@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import click
 
+from .options import SuggestingGroup
+
 from ..errors import IspError, RefusedOperation
 from ..vocabulary import STAGES
 
@@ -81,7 +83,7 @@ def dump_yaml(data, stream) -> None:
 
 
 @click.command()
-@click.argument("partnership_id", metavar="ID")
+@click.argument("partnership_id", metavar="PARTNERSHIP_ID")
 @click.option("--version", "version", type=click.IntRange(min=1), help="A stored version (default: the current one).")
 def export(partnership_id, version):
     """Write a stored document as YAML to standard output (every field; re-importing it changes nothing)."""
@@ -95,24 +97,36 @@ def export(partnership_id, version):
 @click.command("list")
 @click.option("--stage", type=STAGE_CHOICE, help="Only partnerships in this stage.")
 @click.option("--mission", help="Only partnerships of this mission, e.g. USAID/Ghana.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 def list_(stage, mission, fmt):
     """Partnerships in the store: stage, days in stage, pending approvals, last verdict."""
     from .. import services
 
     with open_store() as store:
+        mission = mission and services.mission_named(store, mission)
         rows = services.list_partnerships(store, stage=stage, mission=mission)
+        stored = services.missions(store).stored if not rows else len(rows)
     if fmt == "json":
         for row in rows:
             click.echo(json.dumps(row.to_json(), ensure_ascii=False))
         return
     if not rows:
-        click.echo("no partnerships (import some with `isp import FILE`)")
+        click.echo(nothing_found(stored, stage=stage, mission=mission))
         return
     click.echo(f"{'ID':<32} {'STAGE':<10} {'DAYS':>5} {'PENDING':>7}  LAST VERDICT")
     for row in rows:
         click.echo(f"{row.id:<32} {row.stage:<10} {row.days_in_stage:>5} {row.pending_approvals:>7}  "
                    f"{_verdict(row.last_verdict)}")
+
+
+def nothing_found(stored: int, *, stage: str | None = None, mission: str | None = None, what: str = "partnership",
+                  hint: str = "`isp list` shows them all") -> str:
+    """Why a filtered listing is empty: an empty store, or filters that leave nothing of ``stored``."""
+    if not stored:
+        return "no partnerships (import some with `isp import FILE`)"
+    scope = "".join([f" in stage {stage}" if stage else "", f" of mission {mission}" if mission else ""])
+    return f"no {what}{scope} ({stored} stored; {hint})"
 
 
 def _verdict(verdict) -> str:
@@ -123,8 +137,9 @@ def _verdict(verdict) -> str:
 
 
 @click.command()
-@click.argument("partnership_id", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("partnership_id", metavar="PARTNERSHIP_ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 def show(partnership_id, fmt):
     """One partnership: stage, open approvals, latest findings."""
     from .. import services
@@ -147,7 +162,7 @@ def show(partnership_id, fmt):
 
 
 @click.command()
-@click.argument("partnership_id", metavar="ID")
+@click.argument("partnership_id", metavar="PARTNERSHIP_ID")
 def history(partnership_id):
     """What happened to one partnership, oldest first."""
     from .. import services
@@ -159,7 +174,7 @@ def history(partnership_id):
         click.echo(f"{event.at}  {event.event} by {event.by}{detail}")
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def audit():
     """The record: the audit chain of every change and refusal, and the store against it."""
 
@@ -203,7 +218,7 @@ def checkpoint(out):
     click.echo(str(path))
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def db():
     """The store's database."""
 

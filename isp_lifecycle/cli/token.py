@@ -10,10 +10,12 @@ import json
 
 import click
 
+from .options import SuggestingGroup
+
 from .store import open_store
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def token():
     """Make, list and revoke API tokens (Authorization: Bearer TOKEN)."""
 
@@ -35,7 +37,8 @@ def create(email, name, days):
 
 @token.command("list")
 @click.argument("email", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people; json: one object per line, for scripts.")
 def list_(email, fmt):
     """The tokens (of EMAIL), oldest first; never their secrets."""
     from .. import tokens

@@ -147,7 +147,7 @@ def test_the_views_are_typed_and_their_json_keeps_the_cli_keys_in_order(store):
     assert [e.event for e in services.history(store, PID)][-1] == f"approval requested #{request_id}"
     (waiting,) = services.pending_requests(store)
     assert list(waiting.to_json()) == ["request", "partnership", "name", "from", "to", "requested_by",
-                                       "requested_at", "age_days"]
+                                       "requested_at", "age_days", "mission", "approvers"]  # keys added at the end
 
 
 def test_the_vocabulary_is_the_one_the_document_format_and_the_lifecycle_use():
