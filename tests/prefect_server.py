@@ -101,10 +101,17 @@ class PrefectServer:
         raise RuntimeError(f"prefect server not ready after {timeout} s; see {self.home / 'server.log'}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
+
+
+def stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    """Stop a server started in its own session: SIGTERM to its process group, SIGKILL if it
+    has not ended within ``timeout`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from isp_lifecycle import services, tokens
 from isp_lifecycle.document import load, validate
 from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import AuditEntry, Base
+
+from ..prefect_server import stop_group
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 AUDIT_KEY = "web-test-audit-key"
@@ -69,13 +70,7 @@ class WebServer:
         raise RuntimeError(f"isp web did not answer in {timeout} s: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
 
 
 @pytest.fixture(scope="session")
