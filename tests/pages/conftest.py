@@ -16,12 +16,9 @@ NOW = datetime(2026, 11, 27, 12, 0)
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def pages_backend(request, tmp_path_factory):
     """The pages' queries (case-folded lookups, tuple IN, JSON array lengths) on both stores."""
-    from ..conftest import postgres_or_skip
-    from ..store.conftest import PostgresBackend, SqliteBackend
+    from ..store.conftest import new_backend
 
-    if request.param == "postgresql":
-        postgres_or_skip()
-    chosen = SqliteBackend(tmp_path_factory.mktemp("pages")) if request.param == "sqlite" else PostgresBackend()
+    chosen = new_backend(request.param, tmp_path_factory, "pages")
     yield chosen
     chosen.drop_all()
 

@@ -61,11 +61,18 @@ class PostgresBackend:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def new_backend(kind: str, tmp_path_factory, folder: str = "sqlite"):
+    """A backend of ``kind`` (``sqlite`` or ``postgresql``; the latter skipped, or failed under
+    ISP_TEST_REQUIRE_PG=1, when no server answers). Every suite that runs on both uses this."""
+    if kind == "postgresql":
+        postgres_or_skip()
+        return PostgresBackend()
+    return SqliteBackend(tmp_path_factory.mktemp(folder))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request, tmp_path_factory):
-    if request.param == "postgresql":
-        postgres_or_skip()
-    chosen = SqliteBackend(tmp_path_factory.mktemp("sqlite")) if request.param == "sqlite" else PostgresBackend()
+    chosen = new_backend(request.param, tmp_path_factory)
     yield chosen
     chosen.drop_all()
 
