@@ -127,7 +127,7 @@ class Browser:
         old = self.driver.find_element("tag name", "html")
         action()
         wait = WebDriverWait(self.driver, timeout)
-        wait.until(ec.staleness_of(old))
+        wait.until(lambda driver: _left_the_document(old))
         wait.until(ec.presence_of_element_located(("tag name", "body")))
 
     def button(self, text: str):
@@ -224,3 +224,24 @@ class Browser:
             self.driver.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _left_the_document(element) -> bool:
+    """True once ``element`` belongs to a page that has been replaced.
+
+    Selenium's ``staleness_of`` expects a StaleElementReferenceException; Chromium may instead
+    answer a query that races the navigation with "Node with given id does not belong to the
+    document" (seen with Chromium 156), which means the same thing.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+            return True
+        raise
+    return False
+
