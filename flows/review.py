@@ -93,8 +93,8 @@ def finish_review(review_id: int, error: str | None = None) -> review_results.Re
 def review_chunk_flow(review_id: int, seq: int) -> dict[str, Any]:
     """One chunk of a review, for workers: what ``portfolio_review`` fans out with a work pool."""
     outcome = review_chunk(review_id, seq)
-    get_run_logger().info("review %s chunk %d: %d partnerships, %d alerts (%d new)%s", review_id, seq,
-                          outcome.reviewed, outcome.alerts, outcome.new_alerts,
+    get_run_logger().info("review %s chunk %d: %d partnerships, %d alerts (%d new since the previous review)%s",
+                          review_id, seq, outcome.reviewed, outcome.alerts, outcome.new_alerts,
                           " (already done)" if outcome.already_done else "")
     return {"seq": seq, "reviewed": outcome.reviewed, "host": os.uname().nodename, "pid": os.getpid()}
 
@@ -108,8 +108,8 @@ def _run_here(plan: review_results.ReviewPlan, logger) -> str | None:
             first_error = first_error or review.describe_failure(seq, exc)
             logger.error("%s", review.describe_failure(seq, exc))
             continue
-        logger.info("chunk %d/%d: %d partnerships, %d alerts (%d new)", n, len(plan.pending),
-                    outcome.reviewed, outcome.alerts, outcome.new_alerts)
+        logger.info("chunk %d/%d: %d partnerships, %d alerts (%d new since the previous review)",
+                    n, len(plan.pending), outcome.reviewed, outcome.alerts, outcome.new_alerts)
         for listener in chunk_listeners:
             listener(outcome, plan)
     return first_error
@@ -146,8 +146,20 @@ def _fan_out(plan: review_results.ReviewPlan, pool: str, logger) -> str | None:
     return first_error
 
 
+def _age(days: int, as_of: date) -> int | str:
+    """Days in stage; a move dated after the review's as-of date in words, never a negative age."""
+    return days if days >= 0 else f"moved here after {as_of}"
+
+
+def _compared(summary: review_results.ReviewSummary) -> str:
+    if summary.previous is None:
+        return f"**{summary.alerts}** alerts (no earlier review of this scope to compare with)"
+    return (f"**{summary.alerts}** alerts, **{summary.new_alerts}** new and **{summary.cleared}** cleared "
+            f"since the review as of {summary.previous}")
+
+
 def _artifacts(summary: review_results.ReviewSummary) -> None:
-    table = [{"partnership": pid, "stage": stage, "days in stage": days,
+    table = [{"partnership": pid, "stage": stage, "days in stage": _age(days, summary.as_of),
               "verdict": f"blocked ({blocking})" if blocking else "passed",
               "alerts": ", ".join(a["alert"] for a in alerts) or "-"}
              for pid, stage, days, blocking, alerts in review_results.overview(_store(), summary.review_id)]
@@ -156,7 +168,7 @@ def _artifacts(summary: review_results.ReviewSummary) -> None:
                           description=f"Partnerships reviewed as of {summary.as_of} ({scope})")
     lines = [f"# Portfolio review as of {summary.as_of} ({scope})", "",
              f"- **{summary.reviewed}** partnerships reviewed, **{summary.blocked}** not ready to leave their stage",
-             f"- **{summary.alerts}** alerts, **{summary.new_alerts}** new (sent to the leaders)",
+             f"- {_compared(summary)}",
              f"- status: **{summary.status}**" + (f" — {summary.error}" if summary.error else ""), "",
              "| stage | partnerships |", "|---|---|"]
     lines += [f"| {stage} | {n} |" for stage, n in summary.by_stage.items()]
@@ -178,8 +190,12 @@ def portfolio_review(as_of: date | None = None, mission: str | None = None,
     pool = os.environ.get("ISP_WORK_POOL")
     error = _fan_out(plan, pool, logger) if pool and plan.pending else _run_here(plan, logger)
     summary = finish_review(plan.review_id, error)
-    logger.info("review %s %s: %d partnerships, %d blocked, %d alerts (%d new)", summary.review_id,
-                summary.status, summary.reviewed, summary.blocked, summary.alerts, summary.new_alerts)
+    if plan.status == "complete":
+        logger.info("review %s was recorded at %s UTC: nothing recorded or sent again", plan.review_id,
+                    plan.finished_at)
+    logger.info("review %s %s: %d partnerships, %d blocked, %d alerts "
+                "(%d new, %d cleared since the previous review)", summary.review_id, summary.status,
+                summary.reviewed, summary.blocked, summary.alerts, summary.new_alerts, summary.cleared)
     _artifacts(summary)
     if not summary.complete:
         # the one exception for an incomplete review: it fails the flow run (and the CLI exits 1)

@@ -4,9 +4,9 @@ For each partnership the review evaluates the gate of its current stage (readine
 on) and raises the health alerts of ``docs/spec/gates.md`` (``isp_lifecycle.health``); it
 records both, updates the standing alerts, and queues the notifications:
 
-    health-alert   one per partnership with NEW alerts, to its leaders (its director when it
-                   has none); an alert (same alert, same subject) is new when it was not
-                   raised by the previous review, or cleared since
+    health-alert   one per partnership with alerts not standing, to its leaders (its director
+                   when it has none); an alert (same alert, same subject) stands from the
+                   review that first raised it until one that no longer does
     review-digest  one per mission director per review, listing every current alert of the
                    director's partnerships (queued once all chunks are in)
 
@@ -14,7 +14,9 @@ A review is identified by ``as_of`` and ``mission``. Its partnerships are cut in
 most ``CHUNK_SIZE`` when it starts (id ranges, fixed in ``review_chunks``); each chunk is read as
 a stream and written in ONE transaction, which also marks the chunk done. So a chunk is either
 wholly recorded or not at all, running the review again does only the chunks not done, and a
-complete review run again records nothing and queues nothing.
+complete review run again records nothing and queues nothing. Each result records as new the
+alerts that the previous review of the same scope (``review_results.previous_review``) did not
+raise, and nothing as new when there is no such review.
 
     start_review(store, as_of, mission)  -> ReviewPlan     the review and its pending chunks
     review_chunk(store, review_id, seq)  -> ChunkOutcome   one chunk, one transaction
@@ -134,7 +136,7 @@ class ChunkOutcome:
     seq: int
     reviewed: int
     alerts: int
-    new_alerts: int
+    new_alerts: int  # not raised by the previous review of the same scope
     already_done: bool = False
 
 
@@ -159,12 +161,12 @@ def review_chunk(
         for pid, version, doc in reader.documents(eligible):
             verdict, alerts = health.assess(doc, reader.review.as_of, reader.pending.get(pid, ()),
                                             checker=checker, remind=remind)
-            writer.add(pid, version, doc, verdict, alerts, reader.standing.get(pid, {}))
+            writer.add(pid, version, doc, verdict, alerts, reader.standing.get(pid, {}), reader.before(pid))
         writer.write(session)
         tx.notify_many(writer.messages(review_id, log))
         reader.chunk.done_at, reader.chunk.done_by = tx.now, worker_identity()
-        outcome = ChunkOutcome(review_id, seq, len(writer.results), writer.alert_count, len(writer.new_standing))
-    log.info("review %s chunk %d: %d partnerships, %d alerts (%d new)",
+        outcome = ChunkOutcome(review_id, seq, len(writer.results), writer.alert_count, writer.new_count)
+    log.info("review %s chunk %d: %d partnerships, %d alerts (%d new since the previous review)",
              review_id, seq, outcome.reviewed, outcome.alerts, outcome.new_alerts)
     return outcome
 

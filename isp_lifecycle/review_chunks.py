@@ -1,8 +1,9 @@
 """What one chunk of a portfolio review reads and writes, inside the chunk's one transaction.
 
 ``ChunkReader`` locks the chunk and reads what deciding needs: the review, the approval
-requests undecided as of its date, the standing alerts, and the current documents of the
-chunk's partnerships not yet reviewed (streamed). ``ChunkWriter`` collects what was found and
+requests undecided as of its date, the standing alerts (which decide what is sent), the alerts
+the previous review of the same scope raised (which decide what is recorded as new), and the
+current documents of the chunk's partnerships not yet reviewed (streamed). ``ChunkWriter`` collects what was found and
 writes it in bulk: the results, the standing alerts opened, kept and cleared, and the
 ``health-alert`` messages. ``isp_lifecycle.review.review_chunk`` joins the two with
 ``health.assess``, so that the decisions stay pure and the SQL stays here.
@@ -25,7 +26,7 @@ from .document import validate
 from .errors import UsageError
 from .health import PendingApproval
 from .model import Partnership
-from .review_results import READ_BATCH
+from .review_results import READ_BATCH, previous_review
 from .store.models import (
     ApprovalRequest,
     DocumentVersion,
@@ -66,6 +67,14 @@ def _standing(session: Session, chunk: PortfolioReviewChunk) -> dict[str, dict[t
     return out
 
 
+def _previous_alerts(session: Session, chunk: PortfolioReviewChunk, previous_id: int) -> dict[str, set]:
+    """What the previous review raised for the chunk's partnerships: {partnership: {(alert, subject)}}."""
+    r = PortfolioReviewResult
+    rows = session.execute(select(r.partnership_id, r.alerts).where(
+        r.review_id == previous_id, r.partnership_id > chunk.after_id, r.partnership_id <= chunk.last_id))
+    return {pid: {(a["alert"], a["subject"]) for a in alerts} for pid, alerts in rows}
+
+
 @dataclass
 class ChunkReader:
     session: Session
@@ -73,6 +82,11 @@ class ChunkReader:
     chunk: PortfolioReviewChunk
     pending: dict[str, list[PendingApproval]] = field(default_factory=dict)
     standing: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)
+    previous: dict[str, set] | None = None  # None: no previous review to compare with
+
+    def before(self, pid: str) -> set | None:
+        """The alerts the previous review raised for ``pid`` (none when it did not review it)."""
+        return None if self.previous is None else self.previous.get(pid, set())
 
     @classmethod
     def open(cls, session: Session, review_id: int, seq: int) -> ChunkReader:
@@ -88,6 +102,8 @@ class ChunkReader:
         if chunk.done_at is None:
             reader.pending = _pending_approvals(session, chunk, review.as_of)
             reader.standing = _standing(session, chunk)
+            previous = previous_review(session, review)
+            reader.previous = None if previous is None else _previous_alerts(session, chunk, previous.id)
         return reader
 
     def documents(self, eligible: Callable) -> Iterator[tuple[str, int, Partnership]]:
@@ -113,20 +129,24 @@ class ChunkWriter:
     new_standing: list[dict[str, Any]] = field(default_factory=list)
     cleared: list[int] = field(default_factory=list)
     still: list[int] = field(default_factory=list)
-    found: list[tuple[Partnership, list[dict[str, str]]]] = field(default_factory=list)  # (doc, new alerts)
+    found: list[tuple[Partnership, list[dict[str, str]]]] = field(default_factory=list)  # (doc, alerts to send)
     alert_count: int = 0
+    new_count: int = 0
 
     def add(self, pid: str, version: int, doc: Partnership, verdict: dict[str, Any],
-            alerts: list[dict[str, str]], open_now: dict[tuple[str, str], int]) -> None:
-        """One partnership's verdict and alerts, against its open standing alerts."""
+            alerts: list[dict[str, str]], open_now: dict[tuple[str, str], int], before: set | None) -> None:
+        """One partnership's verdict and alerts: sent when not standing (``open_now``), recorded
+        as new when the previous review did not raise them (``before``; None: no previous review)."""
         as_of = self.as_of
         current = {(a["alert"], a["subject"]) for a in alerts}
-        new = [a for a in alerts if (a["alert"], a["subject"]) not in open_now]
+        to_send = [a for a in alerts if (a["alert"], a["subject"]) not in open_now]
+        new = [] if before is None else [a for a in alerts if (a["alert"], a["subject"]) not in before]
         self.new_standing += [{"partnership_id": pid, "alert": a["alert"], "subject": a["subject"],
-                               "first_seen": as_of, "last_seen": as_of} for a in new]
+                               "first_seen": as_of, "last_seen": as_of} for a in to_send]
         self.cleared += [sid for k, sid in open_now.items() if k not in current]
         self.still += [sid for k, sid in open_now.items() if k in current]
         self.alert_count += len(alerts)
+        self.new_count += len(new)
         self.results.append({
             "review_id": self.review_id, "partnership_id": pid, "document_version": version, "name": doc.name,
             "mission": doc.mission, "stage": doc.stage, "days_in_stage": (as_of - doc.entered).days,
@@ -134,8 +154,8 @@ class ChunkWriter:
             "verdict": verdict, "alerts": alerts, "new_alerts": new, "created_at": self.now,
             "blocking": sum(1 for f in verdict["findings"] if f["severity"] == "blocking"),
         })
-        if new:
-            self.found.append((doc, new))
+        if to_send:
+            self.found.append((doc, to_send))
 
     def write(self, session: Session) -> None:
         if self.results:
@@ -148,7 +168,7 @@ class ChunkWriter:
             session.execute(update(StandingAlert), [{"id": sid, "last_seen": self.as_of} for sid in self.still])
 
     def messages(self, review_id: int, log: logging.Logger) -> list[outbox.Message]:
-        """One ``health-alert`` per partnership with new alerts, to its leaders (else its director)."""
+        """One ``health-alert`` per partnership with alerts not standing, to its leaders (else its director)."""
         out = []
         for doc, new in self.found:
             recipients = outbox.for_event("health-alert", doc)

@@ -1,12 +1,20 @@
 """Reading what portfolio reviews found: the API the CLI, the flow's artifacts and the report use.
 
-Everything here reads; nothing records. Rows come back as typed, detached objects
-(``ReviewedPartnership``, ``ReviewRecord``, ``ReviewSummary``), streamed in batches of
-``READ_BATCH`` so that a review of many thousand partnerships never sits in memory at once.
+Everything here reads; nothing records. An alert is *new* when the previous review of the same
+mission scope (``previous_review``) did not raise it for that partnership, and *cleared* when
+that review raised it and this one no longer does; with no previous review, nothing is called
+either. A partnership that moved to its stage after the review's as-of date is recorded with a
+negative ``days_in_stage`` (the raw as-of difference, which the pages read as that flag);
+``ReviewedPartnership.moved_after_as_of`` says it in words, never as an age.
+
+Rows come back as typed, detached objects (``ReviewedPartnership``, ``ReviewRecord``,
+``ReviewSummary``), streamed in batches of ``READ_BATCH`` so that a review of many thousand
+partnerships never sits in memory at once.
 
     find_review(store, as_of, mission)      -> ReviewPlan | None    the review of that date, if started
     summary(store, review_id)               -> ReviewSummary        counts by stage and by alert
     results(store, review_id)               -> ReviewedPartnership  per partnership, ordered by id
+    previous_review(session, review)        -> PortfolioReview | None  what "new" and "cleared" count against
     overview(store, review_id)              -> (id, stage, days, blocking, alerts) per partnership
     output_line(result, as_of)              -> one object of ``isp review --format json``
     complete_reviews(store, as_of, mission) -> (ReviewRecord, the complete review before it | None)
@@ -16,12 +24,12 @@ Everything here reads; nothing records. Rows come back as typed, detached object
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from .errors import UsageError
 from .store import Store
@@ -44,6 +52,8 @@ class ReviewPlan:
     status: str
     chunks: int
     pending: tuple[int, ...]  # seqs of the chunks not done yet
+    started_at: datetime | None = None  # UTC, when it was first run
+    finished_at: datetime | None = None  # UTC, when its last chunk and digests were in
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,24 @@ class ReviewedPartnership:
     verdict: dict[str, Any]
     blocking: int
     alerts: list[dict[str, str]]
-    new_alerts: list[dict[str, str]]
+    new_alerts: list[dict[str, str]]  # not raised by the previous review of the same scope
+    as_of: date | None = None
+    stage_now: str | None = None  # the partnership's stage in the store when read
+    cleared: list[dict[str, str]] = field(default_factory=list)  # raised by the previous review, no longer
+
+    @property
+    def moved_after_as_of(self) -> bool:
+        """Its recorded move into ``stage`` is dated after the review's as-of date."""
+        return self.days_in_stage < 0
+
+    @property
+    def stage_entered(self) -> date | None:
+        return None if self.as_of is None else self.as_of - timedelta(days=self.days_in_stage)
+
+    @property
+    def moved_since(self) -> bool:
+        """The partnership is in another stage now than when the review recorded it."""
+        return self.stage_now is not None and self.stage_now != self.stage
 
 
 @dataclass(frozen=True)
@@ -87,6 +114,11 @@ class ReviewSummary:
     by_stage: dict[str, int]
     by_alert: dict[str, int]
     error: str | None = None
+    previous: date | None = None  # as-of date of the review new and cleared count against
+    cleared: int = 0
+    moved_after: int = 0  # partnerships that moved to their stage after ``as_of``
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
@@ -98,6 +130,8 @@ class ReviewSummary:
             "status": self.status, "chunks": self.chunks, "chunks_done": self.chunks_done,
             "reviewed": self.reviewed, "blocked": self.blocked, "alerts": self.alerts,
             "new_alerts": self.new_alerts, "by_stage": self.by_stage, "by_alert": self.by_alert, "error": self.error,
+            "previous": self.previous and self.previous.isoformat(), "cleared": self.cleared,
+            "moved_after": self.moved_after,
         }
 
 
@@ -109,7 +143,7 @@ def plan_of(session: Session, review: PortfolioReview) -> ReviewPlan:
         .where(PortfolioReviewChunk.review_id == review.id).order_by(PortfolioReviewChunk.seq)
     ).all()
     return ReviewPlan(review.id, review.as_of, review.mission or None, review.status, len(chunks),
-                      tuple(seq for seq, done in chunks if done is None))
+                      tuple(seq for seq, done in chunks if done is None), review.started_at, review.finished_at)
 
 
 def find(session: Session, as_of: date, mission: str | None) -> PortfolioReview | None:
@@ -118,27 +152,54 @@ def find(session: Session, as_of: date, mission: str | None) -> PortfolioReview 
     ).one_or_none()
 
 
-def _reviewed(row: PortfolioReviewResult) -> ReviewedPartnership:
+def previous_review(session: Session, review: PortfolioReview) -> PortfolioReview | None:
+    """The review that "new" and "cleared" count against: the latest complete review of the same
+    mission scope dated before ``review`` and finished before it started. The second condition
+    makes the choice made while recording the one made when reading later, whatever runs after."""
+    p = PortfolioReview
+    query = select(p).where(p.mission == review.mission, p.as_of < review.as_of, p.status == "complete",
+                            p.finished_at <= review.started_at)
+    return session.scalars(query.order_by(p.as_of.desc(), p.id.desc()).limit(1)).first()
+
+
+def _keys(alerts) -> set[tuple[str, str]]:
+    return {(a["alert"], a["subject"]) for a in alerts}
+
+
+def _reviewed(row: PortfolioReviewResult, as_of: date, stage_now: str | None,
+              before: list | None) -> ReviewedPartnership:
+    now = _keys(row.alerts)
+    cleared = [a for a in before or () if (a["alert"], a["subject"]) not in now]
     return ReviewedPartnership(row.partnership_id, row.name, row.mission, row.stage, row.days_in_stage, row.director,
-                               row.verdict, row.blocking, row.alerts, row.new_alerts)
+                               row.verdict, row.blocking, row.alerts, row.new_alerts, as_of, stage_now, cleared)
 
 
 def stream_results(session: Session, review_id: int, *, by_director: bool = False) -> Iterator[ReviewedPartnership]:
-    """A review's results ordered by partnership id (or by director, then id), never all in memory."""
-    r = PortfolioReviewResult
+    """A review's results ordered by partnership id (or by director, then id), never all in memory,
+    each with the partnership's stage now and the alerts cleared since the previous review."""
+    review = session.get(PortfolioReview, review_id)
+    if review is None:
+        return
+    previous = previous_review(session, review)
+    r, before = PortfolioReviewResult, aliased(PortfolioReviewResult)
+    query = (select(r, PartnershipRow.stage, before.alerts if previous else literal(None))
+             .outerjoin(PartnershipRow, PartnershipRow.id == r.partnership_id))
+    if previous is not None:
+        query = query.outerjoin(before, and_(before.review_id == previous.id,
+                                             before.partnership_id == r.partnership_id))
     order = (r.director, r.partnership_id) if by_director else (r.partnership_id,)
-    rows = session.execute(
-        select(r).where(r.review_id == review_id).order_by(*order).execution_options(yield_per=READ_BATCH)
-    ).scalars()
-    for row in rows:
-        found = _reviewed(row)
+    query = query.where(r.review_id == review_id).order_by(*order)
+    rows = session.execute(query.execution_options(yield_per=READ_BATCH))
+    for row, stage_now, before_alerts in rows:
+        found = _reviewed(row, review.as_of, stage_now, before_alerts)
         session.expunge(row)
         yield found
 
 
 def summarize(session: Session, review: PortfolioReview) -> ReviewSummary:
     plan = plan_of(session, review)
-    reviewed = blocked = alerts = new = 0
+    previous = previous_review(session, review)
+    reviewed = blocked = alerts = new = cleared = moved = 0
     by_stage: dict[str, int] = {}
     by_alert: dict[str, int] = {}
     for row in stream_results(session, review.id):
@@ -146,12 +207,15 @@ def summarize(session: Session, review: PortfolioReview) -> ReviewSummary:
         blocked += not row.verdict["passed"]
         alerts += len(row.alerts)
         new += len(row.new_alerts)
+        cleared += len(row.cleared)
+        moved += row.moved_after_as_of
         by_stage[row.stage] = by_stage.get(row.stage, 0) + 1
         for a in row.alerts:
             by_alert[a["alert"]] = by_alert.get(a["alert"], 0) + 1
     return ReviewSummary(review.id, review.as_of, review.mission or None, review.status, plan.chunks,
                          plan.chunks - len(plan.pending), reviewed, blocked, alerts, new,
-                         dict(sorted(by_stage.items())), dict(sorted(by_alert.items())), review.error)
+                         dict(sorted(by_stage.items())), dict(sorted(by_alert.items())), review.error,
+                         previous and previous.as_of, cleared, moved, review.started_at, review.finished_at)
 
 
 # ------------------------------------------------------------------ the public reading API

@@ -2,8 +2,9 @@
 
 ``isp review`` runs the ``portfolio_review`` Prefect flow (an embedded Prefect server when
 ``PREFECT_API_URL`` is unset); ``--no-prefect`` runs the same core in this process. Both record
-the same results in the store; the output is read back from it, so running the same review
-again prints the same lines and records nothing.
+the same results in the store; the output is read back from it. Running the same review again
+(same date, same mission) starts nothing: it says that it shows the review recorded at such a
+time and prints it as recorded.
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress
     return review_results.summary(store, plan.review_id)
 
 
+def _stage_words(row) -> str:
+    """Where the partnership stands, never as a negative age: a move into its stage dated after
+    the review's as-of date is said as such, and so is a move since the review was recorded."""
+    if row.moved_after_as_of:
+        words = f"moved to {row.stage} on {row.stage_entered}, after {row.as_of}"
+    else:
+        words = f"{row.stage}, {_count(row.days_in_stage, 'day')}"
+    return words + (f" (now in {row.stage_now})" if row.moved_since else "")
+
+
 def _text_line(row, colour: bool) -> str:
     def style(text, **kw):
         return click.style(text, **kw) if colour else text
@@ -91,12 +102,59 @@ def _text_line(row, colour: bool) -> str:
     v = row.verdict
     verdict = style("ready", fg="green") if v["passed"] else style(f"not ready ({row.blocking} blocking)", fg="red")
     new = {(a["alert"], a["subject"]) for a in row.new_alerts}
-    lines = [f"{style(row.partnership_id, bold=True)}  {row.stage}, {row.days_in_stage} days; "
-             f"{v['gate']} gate: {verdict}"]
+    lines = [f"{style(row.partnership_id, bold=True)}  {_stage_words(row)}; {v['gate']} gate: {verdict}"]
     for a in row.alerts:
         mark = style(" (new)", fg="yellow") if (a["alert"], a["subject"]) in new else ""
         lines.append(f"    {style(a['alert'], fg='yellow')}{mark} {a['subject']}: {a['message']}")
+    lines += [f"    {style(a['alert'], fg='green')} (cleared) {a['subject']}" for a in row.cleared]
     return "\n".join(lines)
+
+
+def _at(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
+
+
+def _recorded_before(store, as_of: date, mission: str | None, scope: str, fmt: str):
+    """The review of this date and mission if it was run before: a complete one is shown as
+    recorded (said first, with when it ran), an unfinished one is completed (said on stderr)."""
+    from .. import review_results
+
+    plan = review_results.find_review(store, as_of, mission)
+    if plan is None:
+        return None
+    if plan.status != "complete":
+        click.echo(f"isp review: completing the review of {scope} as of {as_of.isoformat()} started at "
+                   f"{_at(plan.started_at)} ({plan.chunks - len(plan.pending)} of {plan.chunks} chunks "
+                   "recorded then)", err=True)
+        return None
+    note = (f"the review of {scope} as of {as_of.isoformat()} recorded at {_at(plan.finished_at)}, shown as "
+            "recorded: nothing is recorded or sent again (a review is identified by its date and mission)")
+    click.echo(note if fmt == "text" else f"isp review: {note}", err=fmt != "text")
+    return review_results.summary(store, plan.review_id)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def _summary_line(summary, scope: str) -> str:
+    if summary.previous is None:
+        compared = f"no earlier review of {scope} to compare with"
+    else:
+        compared = f"{summary.new_alerts} new, {summary.cleared} cleared since the review as of {summary.previous}"
+    moved = (f"; {summary.moved_after} moved to their stage after {summary.as_of} (said above)"
+             if summary.moved_after else "")
+    return (f"\nreview of {scope} as of {summary.as_of.isoformat()}: {_count(summary.reviewed, 'partnership')}, "
+            f"{summary.blocked} not ready to leave their stage, {_count(summary.alerts, 'alert')} ({compared}){moved}")
+
+
+def _run(store, as_of: date, mission: str | None, chunk_size: int, no_prefect: bool):
+    run = _run_bare if no_prefect else _run_flow
+    progress = _Progress()
+    try:
+        return run(store, as_of, mission, chunk_size, progress)
+    finally:
+        progress.close()
 
 
 @click.command("review")
@@ -112,21 +170,20 @@ def _text_line(row, colour: bool) -> str:
 def review_(as_of, mission, fmt, no_prefect, chunk_size):
     """Review every partnership not closed: gate readiness and health alerts, recorded and notified.
 
-    A review is identified by its date and mission: running it again records nothing new
-    and queues no message. Exit 0 when it ran, 1 when part of it failed (run it again to
-    complete it), 2 on bad usage or an unusable store.
+    A review is identified by its date and mission: running it again shows the review as
+    recorded (and when it ran), records nothing new and queues no message. New and cleared
+    alerts are counted against the previous review of the same mission scope. Exit 0 when it
+    ran, 1 when part of it failed (run it again to complete it), 2 on bad usage or an
+    unusable store.
     """
     from .. import lifecycle, review_results, services
 
     lifecycle.remind_days()  # a bad ISP_REMIND_DAYS is bad usage, before anything runs
     with open_store() as store:
         mission = mission and services.mission_named(store, mission)
-        run = _run_bare if no_prefect else _run_flow
-        progress = _Progress()
-        try:
-            summary = run(store, as_of, mission, chunk_size, progress)
-        finally:
-            progress.close()
+        scope = mission or "every mission"
+        summary = (_recorded_before(store, as_of, mission, scope, fmt)
+                   or _run(store, as_of, mission, chunk_size, no_prefect))
         colour = fmt == "text" and sys.stdout.isatty()
         for row in review_results.results(store, summary.review_id):
             if fmt == "json":
@@ -134,14 +191,11 @@ def review_(as_of, mission, fmt, no_prefect, chunk_size):
             else:
                 click.echo(_text_line(row, colour))
         stored = services.missions(store).stored if not summary.reviewed else summary.reviewed
-    scope = mission or "every mission"
     if fmt == "text" and not summary.reviewed:
         click.echo(nothing_found(stored, mission=mission, what="partnership open to review",
                                  hint="closed ones are not reviewed"))
     if fmt == "text":
-        click.echo(f"\nreview of {scope} as of {as_of.isoformat()}: {summary.reviewed} partnerships, "
-                   f"{summary.blocked} not ready to leave their stage, {summary.alerts} alerts "
-                   f"({summary.new_alerts} new)")
+        click.echo(_summary_line(summary, scope))
     if not summary.complete:
         raise ReviewIncomplete(f"the review of {scope} as of {as_of.isoformat()} is incomplete "
                                f"({summary.chunks_done} of {summary.chunks} chunks; {summary.error}); "
