@@ -26,8 +26,8 @@ internal ones included; anyone else a partnership names (its contacts, leaders) 
 shareable lessons of the partnerships that name them.
 
 Documents are read as stored, their digest checked (the guard of ``uow.stored_document``), and
-what the register needs of each is kept by (partnership, version): a stored version never
-changes, so a portfolio of thousands is parsed once per process.
+what the register needs of each is kept by (partnership, version, digest): a stored version
+never changes, so a portfolio of thousands is parsed once per process.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def check_partnership(value: str) -> str:
 
 # ------------------------------------------------------------------ reading the documents
 
-_parsed: dict[tuple[str, int], tuple[Roles, tuple[str, ...], tuple[tuple[date, str], ...]]] = {}
+_parsed: dict[tuple[str, int, str], tuple[Roles, tuple[str, ...], tuple[tuple[date, str], ...]]] = {}
 _lock = threading.Lock()
 
 
@@ -140,27 +140,30 @@ def _parse(pid: str, version: int, document: str, digest: str):
 
 def entries(session: Session, partnership: str | None = None) -> list[Entry]:
     """Every partnership (or the one named), id order, with what its current version says."""
-    query = select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.current_version)
+    query = (select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.current_version,
+                    DocumentVersion.sha256)
+             .join(DocumentVersion, (DocumentVersion.partnership_id == PartnershipRow.id)
+                   & (DocumentVersion.version == PartnershipRow.current_version)))
     if partnership is not None:
         query = query.where(PartnershipRow.id == partnership)
     rows = session.execute(query.order_by(PartnershipRow.id)).all()
+    keys = [(r.id, r.current_version, r.sha256) for r in rows]  # the digest: the same key is the same text
     with _lock:
-        known = {(r.id, r.current_version): _parsed[(r.id, r.current_version)]
-                 for r in rows if (r.id, r.current_version) in _parsed}
-    missing = [(r.id, r.current_version) for r in rows if (r.id, r.current_version) not in known]
+        known = {key: _parsed[key] for key in keys if key in _parsed}
+    missing = [key for key in keys if key not in known]
     for start in range(0, len(missing), 500):
-        chunk = dict(missing[start:start + 500])
+        chunk = {pid: (version, digest) for pid, version, digest in missing[start:start + 500]}
         stored = session.execute(
-            select(DocumentVersion.partnership_id, DocumentVersion.version, DocumentVersion.document,
-                   DocumentVersion.sha256).where(DocumentVersion.partnership_id.in_(chunk))).all()
-        for pid, version, document, digest in stored:
-            if chunk[pid] == version:
-                known[(pid, version)] = _parse(pid, version, document, digest)
+            select(DocumentVersion.partnership_id, DocumentVersion.version, DocumentVersion.document)
+            .where(DocumentVersion.partnership_id.in_(chunk))).all()
+        for pid, version, document in stored:
+            if chunk[pid][0] == version:
+                known[(pid, version, chunk[pid][1])] = _parse(pid, version, document, chunk[pid][1])
     with _lock:
         if len(_parsed) > CACHED:
             _parsed.clear()
         _parsed.update(known)
-    return [Entry(r.id, r.name, r.mission, *known[(r.id, r.current_version)]) for r in rows]
+    return [Entry(r.id, r.name, r.mission, *known[key]) for r, key in zip(rows, keys)]
 
 
 # ------------------------------------------------------------------ gathering

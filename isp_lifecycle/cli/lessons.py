@@ -8,6 +8,7 @@ lesson, per line, ``{"partnership", "mission", "date", "source", "principle", "t
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -80,6 +81,6 @@ def lessons(mission, principle, partnership_id, fmt, brief):
     if not found:
         click.echo(_nothing(mission, principle, partnership_id))
         return
-    colour = click.get_text_stream("stdout").isatty()
+    colour = sys.stdout.isatty()
     for lesson in found:
         click.echo(_text(lesson, colour))
