@@ -31,8 +31,8 @@ WITHHELD = "[name withheld]"
 EMAIL_WITHHELD = "[email withheld]"
 # Anything shaped like an address, stricter documents or not: a brief errs on withholding.
 _ANY_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
-_WORD = re.compile(r"\w+(?:['\u2019-]\w+)*")
-_RUNS = re.compile(rf"{re.escape(WITHHELD)}(?:[\s.,]*{re.escape(WITHHELD)})+")
+_WORD = re.compile(r"\w+")  # "Mensah's", "Jean-Paul": each word alone
+_RUNS = re.compile(rf"{re.escape(WITHHELD)}(?:[\s.,-]*{re.escape(WITHHELD)})+")
 
 
 class Withholder:

@@ -10,16 +10,19 @@ import pytest
 
 from isp_lifecycle import services
 
-from ..store.conftest import backend, database_url, doc, env, store  # noqa: F401  (fixtures)
+from ..conftest import FIXTURES
+from ..store.conftest import backend, database_url, env, store  # noqa: F401  (fixtures)
 
 ESCAPE = "\x1b[31mred\x1b[0m"
 
 
 def with_reviews(base: str = "gh-mnh-north.yaml", **changes):
     """A fixture document with ``reviews`` given as ``[(date, [lessons...]), ...]``."""
-    reviews = changes.pop("reviews", [])
-    data_reviews = [{"date": day, "lessons": list(said)} for day, said in reviews]
-    return doc(base, reviews=data_reviews, **changes)
+    from isp_lifecycle.document import load, validate
+
+    data = load(FIXTURES / base).to_data()
+    data.update(changes, reviews=[{"date": day, "lessons": list(said)} for day, said in changes.get("reviews", [])])
+    return validate(data)
 
 
 def stock(store) -> None:
