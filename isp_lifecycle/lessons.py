@@ -35,12 +35,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import assessment_lessons, authz
@@ -85,7 +86,7 @@ class Entry:
     mission: str
     roles: Roles
     people: tuple[str, ...]  # every person's name and email the version writes
-    lessons: tuple[tuple[date, str], ...]  # (review date, lesson), as written
+    lessons: tuple[Lesson, ...]  # from its reviews, as written
 
 
 def check_principle(slug: str, field: str = "--principle") -> str:
@@ -106,6 +107,7 @@ def check_partnership(value: str) -> str:
 # ------------------------------------------------------------------ reading the documents
 
 _parsed: dict[tuple[str, int, str], tuple[Roles, tuple[str, ...], tuple[tuple[date, str], ...]]] = {}
+_portfolios: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (stamp, entries)
 _lock = threading.Lock()
 
 
@@ -121,12 +123,14 @@ def _people(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _document_lessons(data: Mapping[str, Any]) -> tuple[tuple[date, str], ...]:
+def _document_lessons(data: Mapping[str, Any]) -> tuple[Lesson, ...]:
+    pid, mission, name = data.get("id", ""), data.get("mission", ""), data.get("name", "")
     out = []
     for review in data.get("reviews") or []:
         if isinstance(review, Mapping) and isinstance(review.get("date"), str):
             day = date.fromisoformat(review["date"])
-            out += [(day, text) for text in review.get("lessons") or [] if isinstance(text, str) and text.strip()]
+            out += [Lesson(pid, mission, day, DOCUMENT, None, text, True, name)
+                    for text in review.get("lessons") or [] if isinstance(text, str) and text.strip()]
     return tuple(out)
 
 
@@ -139,7 +143,27 @@ def _parse(pid: str, version: int, document: str, digest: str):
 
 
 def entries(session: Session, partnership: str | None = None) -> list[Entry]:
-    """Every partnership (or the one named), id order, with what its current version says."""
+    """Every partnership (or the one named), id order, with what its current version says.
+
+    The whole portfolio is kept per store until a partnership changes (every change bumps a
+    ``row_version`` and a new one adds a row, so (count, sum of row versions) moves): a page
+    view then costs one aggregate query. Callers must not change the list."""
+    if partnership is not None:
+        return _read_entries(session, partnership)
+    engine = session.get_bind()
+    stamp = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
+                                  .select_from(PartnershipRow)).one())
+    with _lock:
+        kept = _portfolios.get(engine)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    found = _read_entries(session, None)
+    with _lock:
+        _portfolios[engine] = (stamp, found)
+    return found
+
+
+def _read_entries(session: Session, partnership: str | None) -> list[Entry]:
     query = (select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.current_version,
                     DocumentVersion.sha256)
              .join(DocumentVersion, (DocumentVersion.partnership_id == PartnershipRow.id)
@@ -155,7 +179,8 @@ def entries(session: Session, partnership: str | None = None) -> list[Entry]:
         chunk = {pid: (version, digest) for pid, version, digest in missing[start:start + 500]}
         stored = session.execute(
             select(DocumentVersion.partnership_id, DocumentVersion.version, DocumentVersion.document)
-            .where(DocumentVersion.partnership_id.in_(chunk))).all()
+            .where(DocumentVersion.partnership_id.in_(chunk),
+                   DocumentVersion.version.in_({version for version, _ in chunk.values()}))).all()
         for pid, version, document in stored:
             if chunk[pid][0] == version:
                 known[(pid, version, chunk[pid][1])] = _parse(pid, version, document, chunk[pid][1])
@@ -172,8 +197,7 @@ def _gather(session: Session, chosen: list[Entry], *, mission: str | None, princ
             partnership: str | None) -> list[Lesson]:
     """The lessons of ``chosen`` from both sources, ordered."""
     by_id = {e.id: e for e in chosen}
-    found = [] if principle else [
-        Lesson(e.id, e.mission, day, DOCUMENT, None, text, True, e.name) for e in chosen for day, text in e.lessons]
+    found = [] if principle else [lesson for e in chosen for lesson in e.lessons]
     for given in assessment_lessons.lessons(session, mission=mission, principle=principle, partnership=partnership):
         entry = by_id.get(given["partnership"])
         if entry is None or (principle and given.get("principle") != principle):
@@ -239,9 +263,12 @@ def _mission_among(name: str, known: Iterable[str]) -> str:
 
 
 def for_person(store: Store, settings: Settings, identity: Identity, *, mission: str | None = None,
-               principle: str | None = None, partnership: str | None = None) -> Seen:
+               principle: str | None = None, partnership: str | None = None,
+               reads: Callable[[], Session] | None = None) -> Seen:
     """The lessons ``identity`` may read. A mission they read nothing of is bad input naming
-    theirs only; a partnership they may not see is ``UnknownPartnership`` (not disclosed)."""
+    theirs only; a partnership they may not see is ``UnknownPartnership`` (not disclosed).
+    ``reads``: sessions for reading (the web service's ``Access.reads``, which on SQLite never
+    queue behind a writer); default, the store's own."""
     principle = principle and check_principle(principle, "principle")
 
     def work(session: Session) -> Seen:
@@ -259,4 +286,7 @@ def for_person(store: Store, settings: Settings, identity: Identity, *, mission:
         return Seen([lesson for lesson in found if lesson.shareable or sight[lesson.partnership] == "all"],
                     missions, bool(sight) and "all" not in sight.values())
 
-    return read(store, work)
+    if reads is None:
+        return read(store, work)
+    with reads() as session:
+        return work(session)

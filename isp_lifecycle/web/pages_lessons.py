@@ -38,13 +38,13 @@ def lessons_page(request: Request, mission: str = "", principle: str = "", partn
               "partnership": partnership[:FIELD_LIMIT].strip()}
     status, problem = 200, None
     try:
-        seen = lessons.for_person(service.store, service.settings, identity,
+        seen = lessons.for_person(service.store, service.settings, identity, reads=service.reads,
                                   **{key: value or None for key, value in wanted.items()})
     except UnknownPartnership:
         return message(request, 404, "Not found", "There is nothing here, or nothing you may see.")
     except UsageError as exc:
         status, problem = 400, str(exc)
-        seen = lessons.for_person(service.store, service.settings, identity)
+        seen = lessons.for_person(service.store, service.settings, identity, reads=service.reads)
         seen = lessons.Seen([], seen.missions, seen.shareable_only)
     if not seen.missions:
         return message(request, 403, "No lessons to show",
