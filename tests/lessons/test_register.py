@@ -126,8 +126,11 @@ def test_text_output_is_readable_and_encodes_what_a_terminal_would_act_on(store,
         "2026-03-02  gh-north  USAID/Ghana  [assessment, share-information, internal]",
         "    \\x1b[31mred\\x1b[0m \\u202eevil",
     ]
-    code, lines, _ = run(capsys)
-    assert [x["text"] for x in lines] == ["<b>Bold</b> & first line\r\nsecond line", f"{ESCAPE} \u202eevil"]
+    assert main(["lessons", "--format", "json"]) == 0
+    raw = capsys.readouterr().out
+    assert "\x1b" not in raw and "\u202e" not in raw and "\\u001b[31mred" in raw  # escaped, still valid JSON
+    assert [json.loads(line)["text"] for line in raw.splitlines()] == [
+        "<b>Bold</b> & first line\r\nsecond line", f"{ESCAPE} \u202eevil"]
 
 
 def test_an_empty_register_says_so(store, capsys):
