@@ -11,8 +11,8 @@ prints):
   dated the day it was given.
 
     register(store, mission=, principle=, partnership=)     every lesson: ``isp lessons``
-    shareable(store, ...)                                    the shareable ones and the people
-                                                             their partnerships name (the brief)
+    shareable(store, ...)                                    the shareable ones, and every name
+                                                             and email the documents write (the brief)
     for_person(store, settings, identity, ...)               what one signed-in person may read
 
 Ordered by date, then partnership id; within both, the documents' lessons first, as written.
@@ -27,7 +27,8 @@ shareable lessons of the partnerships that name them.
 
 Documents are read as stored, their digest checked (the guard of ``uow.stored_document``), and
 what the register needs of each is kept by (partnership, version, digest): a stored version
-never changes, so a portfolio of thousands is parsed once per process.
+never changes, so a portfolio of thousands is parsed once per process; the whole portfolio is
+kept per store until a partnership changes (``entries``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -202,8 +203,9 @@ def _gather(session: Session, chosen: list[Entry], *, mission: str | None, princ
         entry = by_id.get(given["partnership"])
         if entry is None or (principle and given.get("principle") != principle):
             continue
-        found.append(Lesson(entry.id, entry.mission, given["date"], ASSESSMENT, given.get("principle"),
-                            given["text"], bool(given["shareable"]), entry.name))
+        day = given["date"]  # a date; a moment counts as its day (datetime and date do not compare)
+        found.append(Lesson(entry.id, entry.mission, day.date() if isinstance(day, datetime) else day, ASSESSMENT,
+                            given.get("principle"), given["text"], bool(given["shareable"]), entry.name))
     found.sort(key=lambda lesson: (lesson.date, lesson.partnership, lesson.source != DOCUMENT))
     return found
 

@@ -152,3 +152,13 @@ def test_a_document_changed_in_the_database_is_refused_not_read(store, capsys):
                         .values(document=DocumentVersion.document + " "))
     assert main(["lessons"]) == 2
     assert "gh-east version 2 no longer matches the digest" in capsys.readouterr().err
+
+
+def test_an_assessment_lesson_dated_with_a_moment_counts_as_its_day(store, capsys, assessments):
+    from datetime import datetime
+
+    stock(store)
+    assessments([given("gh-east", "USAID/Ghana", datetime(2026, 9, 1, 23, 59), "Late in the day.")])
+    code, lines, _ = run(capsys, "--partnership", "gh-east")
+    assert code == 0 and [(x["date"], x["text"]) for x in lines] == [("2026-09-01", "Start small."),
+                                                                      ("2026-09-01", "Late in the day.")]
