@@ -11,8 +11,8 @@ prints):
   dated the day it was given.
 
     register(store, mission=, principle=, partnership=)     every lesson: ``isp lessons``
-    shareable(store, ...)                                    the shareable ones, and every name
-                                                             and email the documents write (the brief)
+    shareable(store, ...)                                    the shareable ones, and ``people``:
+                                                             every name and email the documents write
     for_person(store, settings, identity, ...)               what one signed-in person may read
 
 Ordered by date, then partnership id; within both, the documents' lessons first, as written.
@@ -40,7 +40,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,6 +58,7 @@ from .uow import read, sha256_text
 from .views import mission_named
 
 DOCUMENT, ASSESSMENT = "document", "assessment"
+T = TypeVar("T")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # ``model``'s partnership ids
 CACHED = 100_000
 
@@ -192,6 +193,14 @@ def _read_entries(session: Session, partnership: str | None) -> list[Entry]:
     return [Entry(r.id, r.name, r.mission, *known[key]) for r, key in zip(rows, keys)]
 
 
+def _reading(store: Store, reads: Callable[[], Session] | None, work: Callable[[Session], T]) -> T:
+    """``work`` in a session of ``reads`` (the web service's reading sessions), else the store's."""
+    if reads is None:
+        return read(store, work)
+    with reads() as session:
+        return work(session)
+
+
 # ------------------------------------------------------------------ gathering
 
 def _gather(session: Session, chosen: list[Entry], *, mission: str | None, principle: str | None,
@@ -232,9 +241,15 @@ def shareable(store: Store, *, mission: str | None = None, principle: str | None
     that a brief can withhold them wherever a lesson repeats one)."""
     found = register(store, mission=mission, principle=principle, partnership=partnership)
     found = [lesson for lesson in found if lesson.shareable]
-    if not found:
-        return [], []
-    return found, read(store, lambda session: [person for e in entries(session) for person in e.people])
+    return (found, people(store)) if found else ([], [])
+
+
+def people(store: Store, reads: Callable[[], Session] | None = None) -> list[str]:
+    """Every name and email the current documents of the portfolio give a person."""
+    def work(session: Session) -> list[str]:
+        return [person for e in entries(session) for person in e.people]
+
+    return _reading(store, reads, work)
 
 
 # ------------------------------------------------------------------ one person's view
@@ -288,7 +303,4 @@ def for_person(store: Store, settings: Settings, identity: Identity, *, mission:
         return Seen([lesson for lesson in found if lesson.shareable or sight[lesson.partnership] == "all"],
                     missions, bool(sight) and "all" not in sight.values())
 
-    if reads is None:
-        return read(store, work)
-    with reads() as session:
-        return work(session)
+    return _reading(store, reads, work)

@@ -2,6 +2,8 @@
 ("disseminate best practices and information about ISPs"), naming no person.
 
     render(store, today, principle_names, mission=, principle=, partnership=) -> (html, how many)
+    html_of(lessons, people, today, principle_names, scope)   the same, of lessons already chosen
+                                                              (the web page's, for one reader)
 
 ``principle_names`` (slug → the handbook element's name) comes from the front end, which holds
 the project's words for people (``notifications.render.PRINCIPLE_NAMES``).
@@ -74,12 +76,17 @@ def scope_words(mission: str | None, principle: str | None, partnership: str | N
 def render(store: Store, today: date, principle_names: Mapping[str, str], *, mission: str | None = None,
            principle: str | None = None, partnership: str | None = None) -> tuple[str, int]:
     found, people = lessons.shareable(store, mission=mission, principle=principle, partnership=partnership)
+    shown_mission = found[0].mission if found and mission else mission
+    return html_of(found, people, today, principle_names, scope_words(shown_mission, principle, partnership)), len(found)
+
+
+def html_of(found: list[lessons.Lesson], people: Iterable[str], today: date, principle_names: Mapping[str, str],
+            scope: str) -> str:
+    """The brief of ``found`` (an internal lesson among them is left out), withholding ``people``."""
     withhold = Withholder(people)
     items = [{"date": lesson.date, "name": withhold(lesson.name), "partnership": lesson.partnership,
               "mission": lesson.mission, "text": withhold(lesson.text), "source": lesson.source,
               "principle": lesson.principle and principle_names.get(lesson.principle, lesson.principle)}
-             for lesson in found]
-    shown_mission = found[0].mission if found and mission else mission
-    html = _template().render(items=items, today=today, scope=scope_words(shown_mission, principle, partnership),
+             for lesson in found if lesson.shareable]
+    return _template().render(items=items, today=today, scope=scope,
                               partnerships=len({i["partnership"] for i in items}))
-    return html, len(items)

@@ -111,3 +111,24 @@ def test_the_page_links_from_the_header_and_pages_past_fifty(told):
     second = told.get(following).text
     assert [t for _, t in _cards(second)] == ["Lesson 1-6", "Lesson 1-5", "Lesson 1-4", "Lesson 1-3", "Lesson 1-2",
                                              "Lesson 1-1"]
+
+
+def test_the_page_offers_the_brief_of_what_one_reads_without_internal_lessons_or_people(told):
+    page = signed_in(told, DIRECTOR).get("/lessons", params={"mission": "usaid/ghana"}).text
+    assert 'href="/lessons/brief?mission=usaid%2Fghana" download>Download the 6 shareable lessons' in page
+    answer = told.get("/lessons/brief", params={"mission": "usaid/ghana"})
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"].startswith('attachment; filename="lessons-')
+    brief = answer.text.split("<body>", 1)[1]
+    assert "Internal: the district budget." not in brief and "Not for [name withheld]." in brief
+    assert "mission USAID/Ghana" in brief  # as stored
+    assert "@" not in brief and "Mensah" not in brief and "Rotate the chair." not in brief
+    assert "&lt;script&gt;document.title" in brief
+
+
+def test_a_contacts_brief_holds_only_what_she_reads_and_a_bad_filter_gives_none(told):
+    signed_in(told, CONTACT)
+    brief = told.get("/lessons/brief").text
+    assert "Rotate the chair." in brief and "Not for" not in brief
+    assert told.get("/lessons/brief", params={"principle": "sharing"}).status_code == 400
+    assert signed_in(told, OUTSIDER).get("/lessons/brief").status_code == 403
