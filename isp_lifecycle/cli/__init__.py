@@ -34,6 +34,7 @@ COMMANDS = {
     "token": "isp_lifecycle.cli.token:token",
     "web": "isp_lifecycle.cli.web:web",
     "login": "isp_lifecycle.cli.login:login",
+    "lessons": "isp_lifecycle.cli.lessons:lessons",
 }
 
 

@@ -5,6 +5,7 @@ without one is seen at a glance and a test can require them all)."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime, timezone
 
 import click
@@ -22,6 +23,7 @@ EXAMPLES = {
     "export": "isp export gh-mnh-north > gh-mnh-north.yaml",
     "history": "isp history gh-mnh-north",
     "import": "isp import portfolio/*.yaml",
+    "lessons": "isp lessons --mission usaid/ghana --principle share-information --format json",
     "list": "isp list --stage convene --mission usaid/ghana",
     "login": "isp login https://isp.example.org",
     "notifications": "isp notifications list --status failed",
@@ -49,7 +51,9 @@ def with_example(command: click.Command, path: str) -> click.Command:
     """Append the command's example (and its sub-commands') to its help, once."""
     example = EXAMPLES.get(path)
     if example and "Example:" not in (command.help or ""):
-        command.help = f"{(command.help or '').rstrip()}\n\n\b\nExample:\n  {example}"
+        # Cleaned first: click dedents a docstring when it shows it, which an unindented example
+        # line appended to it would prevent.
+        command.help = f"{inspect.cleandoc(command.help or '')}\n\n\b\nExample:\n  {example}"
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
             with_example(sub, f"{path} {name}")

@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_partnership.router)
+    from . import pages_lessons
+
+    app.include_router(pages_lessons.router)  # the lessons register (issue 19)
     from . import signin
 
     signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)
