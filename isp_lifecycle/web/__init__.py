@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(pages_partnership.router)
+    from . import pages_assessment
+
+    app.include_router(pages_assessment.router)  # the partners' assessment form (docs/assessments.md)
     from . import signin
 
     signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)
