@@ -20,6 +20,7 @@ from collections.abc import Iterable
 SCORE = {"red": 0, "amber": 1, "green": 2}
 WORDS = ("red", "amber", "green")
 SECTOR_NAMES = {"public": "public sector", "private": "private sector", "civil_society": "civil society"}
+ORDER = tuple(SECTOR_NAMES)
 
 
 def combine(ratings: Iterable[str]) -> str | None:
@@ -34,7 +35,11 @@ def by_sector(rows: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, str]]
     grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for sector, principle, rating in rows:
         grouped[principle][sector].append(rating)
-    return {p: {s: combine(r) for s, r in sorted(sectors.items())} for p, sectors in grouped.items()}
+    return {p: {s: combine(sectors[s]) for s in sorted(sectors, key=_place)} for p, sectors in grouped.items()}
+
+
+def _place(sector: str) -> int:
+    return ORDER.index(sector) if sector in ORDER else len(ORDER)
 
 
 def overall(sectors: dict[str, str]) -> str | None:
@@ -47,7 +52,7 @@ def concerns(current: dict[str, dict[str, str]], previous: dict[str, dict[str, s
     found = []
     for principle in sorted(current):
         sectors = current[principle]
-        red = sorted(s for s, r in sectors.items() if r == "red")
+        red = [s for s in ORDER if sectors.get(s) == "red"]
         before = overall(previous.get(principle, {})) if previous else None
         now = overall(sectors)
         if len(red) >= 2:
