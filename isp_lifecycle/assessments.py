@@ -121,13 +121,20 @@ def _message(event: str, row: dict, url: str, name: str | None) -> outbox.Messag
                "partner_name": row["partner_name"], "link": url + form_path(pid, row["review_id"])}
     if name is not None:
         payload["partnership_name"] = name
-    return outbox.Message(event, f"review-{row['review_id']}", pid,
+    return outbox.Message(event, f"review-{row['review_id']}-{pid}", pid,
                           [outbox.Recipient(row["email"], row["name"], "contact")], payload)
 
 
-def _write(tx: UnitOfWork, rows: list[dict], names: dict[str, str], url: str) -> None:
+def _send(tx: UnitOfWork, messages: list[outbox.Message], settings: Settings) -> None:
+    """Queue on the email channels only: an invitation is for one person, never a shared room."""
+    channels = [c for c in settings.channels if c in outbox.EMAIL_CHANNELS]
+    if channels:
+        outbox.queue_many(tx.session, messages, now=tx.now, channels=channels)
+
+
+def _write(tx: UnitOfWork, rows: list[dict], names: dict[str, str], url: str, settings: Settings) -> None:
     tx.session.execute(insert(Assessment), rows)
-    tx.notify_many([_message("assessment-invitation", r, url, names.get(r["partnership_id"])) for r in rows])
+    _send(tx, [_message("assessment-invitation", r, url, names.get(r["partnership_id"])) for r in rows], settings)
     rows.clear()
     names.clear()
 
@@ -159,10 +166,10 @@ def invite(tx: UnitOfWork, review: PortfolioReview, settings: Settings | None = 
                              "sent_at": tx.now, "closes_at": closes})
             if len(rows) >= BATCH:
                 invited += len(rows)
-                _write(tx, rows, names, url)
+                _write(tx, rows, names, url, settings)
         if rows:
             invited += len(rows)
-            _write(tx, rows, names, url)
+            _write(tx, rows, names, url, settings)
         tx.audit("assessments-invited", None, {"review": review.id, "as_of": review.as_of.isoformat(),
                                                "invited": invited, "closes": closes.isoformat() + "Z"})
         log.info("review %s: %d partner contacts invited to assess their partnerships", review.id, invited)
@@ -188,7 +195,7 @@ def remind(tx: UnitOfWork, settings: Settings | None = None) -> int:
     for start in range(0, len(due), BATCH):
         part = due[start:start + BATCH]
         tx.session.execute(update(Assessment), [{"id": row["id"], "reminded_at": tx.now} for row in part])
-        tx.notify_many([_message("assessment-reminder", dict(row), url, None) for row in part])
+        _send(tx, [_message("assessment-reminder", dict(row), url, None) for row in part], settings)
     tx.audit("assessments-reminded", None, {"reminded": len(due)})
     return len(due)
 

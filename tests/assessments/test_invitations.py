@@ -108,3 +108,20 @@ def test_a_closed_partnership_is_not_reviewed_and_so_not_invited(store, enabled)
     services.import_document(store, validate(data))
     summary = review.run_review(store, date(2027, 9, 1))
     assert {p for p, _, _ in invitations(store, summary.review_id)} == {"gh-mnh-north", "gh-copy"}
+
+
+def test_a_contact_of_two_partnerships_gets_an_invitation_for_each_and_no_webhook_hears_of_them(store, enabled,
+                                                                                               monkeypatch):
+    from isp_lifecycle.document import validate
+
+    monkeypatch.setenv("ISP_CHANNELS", "outbox,webhook")
+    monkeypatch.setenv("ISP_WEBHOOK_URL", "https://hooks.example.org/isp")
+    ghana = two_partnerships(store)
+    data = ghana.to_data()
+    data["id"], data["name"] = "gh-second", "A second partnership, same people"
+    services.import_document(store, validate(data))
+    summary = run(store)
+    hawa = [p["link"] for r, p in messages(store, "assessment-invitation") if r == "hawa.issah@nmwa.example.org"]
+    assert sorted(hawa) == [f"{WEB}/partnerships/{pid}/assessments/{summary.review_id}"
+                            for pid in ("gh-mnh-north", "gh-second")]
+    assert "*" not in {r for r, _ in messages(store, "assessment-invitation")}
