@@ -37,7 +37,7 @@ def _rated(session, ids: list[str], before: date | None = None):
                     r.attributed, a.partner_name, a.name)
              .join(r, r.assessment_id == a.id).where(a.partnership_id.in_(ids), a.declined_at.is_(None)))
     if before is not None:
-        query = query.where(a.as_of < before, a.answered_at < datetime.combine(before + timedelta(days=1), time()))
+        query = query.where(a.as_of < before, a.answered_at < _by_end_of(before))
     return session.execute(query.order_by(a.partnership_id, a.as_of, a.id)).all()
 
 
@@ -49,12 +49,19 @@ def _rounds(rows) -> dict[str, dict[date, list]]:
     return out
 
 
-def _leaving(session, partnership_id: str, review_id: int) -> list[dict[str, str]]:
+def _by_end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time())
+
+
+def _leaving(session, partnership_id: str, review_id: int, before: date | None = None) -> list[dict[str, str]]:
+    """Partners that would stop taking part in an initiative (answers given by ``before``, if given)."""
     a, t = Assessment, AssessmentTaking
-    found = session.execute(
-        select(a.partner_name, a.partner_id, t.initiative).join(t, t.assessment_id == a.id)
-        .where(a.partnership_id == partnership_id, a.review_id == review_id, a.declined_at.is_(None),
-               t.stays.is_(False)).order_by(a.partner_id, t.initiative)).all()
+    query = (select(a.partner_name, a.partner_id, t.initiative).join(t, t.assessment_id == a.id)
+             .where(a.partnership_id == partnership_id, a.review_id == review_id, a.declined_at.is_(None),
+                    t.stays.is_(False)))
+    if before is not None:
+        query = query.where(a.answered_at < _by_end_of(before))
+    found = session.execute(query.order_by(a.partner_id, t.initiative)).all()
     return [{"partner": n, "partner_id": p, "initiative": i} for n, p, i in dict.fromkeys(found)]
 
 
@@ -131,5 +138,5 @@ def concerns_for(session, after_id: str, last_id: str, as_of: date) -> dict[str,
         dates = sorted(rounds)
         current = by_sector((x.sector, x.principle, x.rating) for x in rounds[dates[-1]])
         previous = by_sector((x.sector, x.principle, x.rating) for x in rounds[dates[-2]]) if len(dates) > 1 else None
-        out[pid] = (current, previous, _leaving(session, pid, rounds[dates[-1]][0].review_id))
+        out[pid] = (current, previous, _leaving(session, pid, rounds[dates[-1]][0].review_id, as_of))
     return out
