@@ -96,3 +96,22 @@ def test_the_pages_are_accessible_and_fit_a_phone(fresh, served, page):
     scroll, viewport = fresh.sideways_overflow()
     assert scroll == viewport == 390
     assert fresh.csp_violations() == []
+
+
+def test_a_contact_answers_with_only_the_keyboard(fresh, served):
+    from selenium.webdriver.common.keys import Keys
+
+    who = "abena.quaye@tamalemobile.example.com"
+    link = link_in_email(served, "gh-mnh-north", "assessment-invitation", who, "/partnerships/")
+    sign_in_directly(fresh, served, who)
+    fresh.open(link)
+    fresh.tab_to(lambda e: e.get_attribute("name") == "rating.flexibility")
+    fresh.type_keys(Keys.SPACE)
+    fresh.tab_to(lambda e: e.get_attribute("name") == "comment.flexibility")
+    fresh.type_keys("Typed without a mouse.")
+    fresh.tab_to(lambda e: e.text == "Save my answers")
+    fresh.type_keys(Keys.ENTER, navigates=True)
+    assert "Your answers are saved" in fresh.text()
+    checked = fresh.driver.find_element("css selector", "input[name='rating.flexibility']:checked")
+    assert checked.get_attribute("value") == "green"
+    assert fresh.driver.find_element("name", "comment.flexibility").get_attribute("value") == "Typed without a mouse."
