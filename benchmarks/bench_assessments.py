@@ -4,7 +4,8 @@ review without invitations, in the same run.
     .venv/bin/python -m benchmarks.bench_assessments [--count 10000] [--backend sqlite|postgresql|both] [--repeat 1]
 
 For each backend and round, two fresh stores are bulk-loaded with the same generated portfolio
-(four contacts per partnership: the generator's six, less the second contact of two partners),
+(none closed, and four contacts per partnership: the generator's six, less the second contact
+of two partners),
 then each is reviewed by the bare core (``isp_lifecycle.review.run_review``) in its own process:
 ``plain`` with ``ISP_ASSESSMENTS`` off, ``invite`` with ``ISP_ASSESSMENTS=1`` and ``ISP_WEB_URL``
 set, so that completing the review writes one invitation and one outbox row per contact.
@@ -30,13 +31,15 @@ TARGET = 1.5
 
 
 def portfolio(count: int):
-    """The generated documents, each with four contacts."""
+    """The generated documents, none closed (a review looks at every one), each with four contacts."""
     from benchmarks.bench_store import generate
     from isp_lifecycle.document import validate
 
     docs = []
     for doc in generate(count):
         data = doc.to_data()
+        if data["stage"] == "closed":
+            data["stage"] = "review"
         for partner in data["partners"][1:]:
             partner["contacts"] = partner["contacts"][:1]
         docs.append(validate(data))
