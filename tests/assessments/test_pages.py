@@ -130,3 +130,12 @@ def test_lessons_are_added_and_withdrawn_and_declining_is_said(client):
     assert "Radio works better" not in client.get(client.form).text
     assert post(client, client.form + "/decline", {}).status_code == 303
     assert "You declined this assessment" in client.get(client.form).text
+
+
+def test_a_hostile_comment_is_shown_as_text(client):
+    as_(client, HAWA)
+    post(client, client.form + "/answers", {"rating.flexibility": "red",
+                                            "comment.flexibility": '<script>alert("x")</script> & <b>bold</b>'})
+    html = as_(client, LEADER).get("/partnerships/gh-mnh-north").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<script>alert" not in html
