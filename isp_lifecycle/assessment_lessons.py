@@ -1,16 +1,33 @@
-"""Lessons partners gave in their self-assessments, for the lessons register (``lessons``).
+"""Lessons partners gave in their assessments, for the lessons register (``isp lessons``).
 
-A placeholder of the interface the register reads: the assessments (issue 19, items 1-4) put
-their lessons here. Until then there are none.
+    lessons(session, mission=, principle=, partnership=) -> [{"partnership", "mission", "date",
+        "source": "assessment", "principle", "text", "shareable"}], ordered by date, then partnership
 
-``lessons(session, mission=, principle=, partnership=)`` returns one dict per lesson given,
-``{"partnership", "mission", "date": datetime.date, "source": "assessment",
-"principle": slug | None, "text", "shareable": bool}``; ``date`` is the day it was given.
+``date`` is the day the lesson was given; ``mission`` is matched case-insensitively (the caller
+refuses unknown missions). A lesson withdrawn before its assessment closed is gone.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .store.assessment_models import AssessmentLesson
+from .store.models import PartnershipRow
+
 
 def lessons(session, *, mission: str | None = None, principle: str | None = None,
-            partnership: str | None = None) -> list[dict]:
-    return []
+            partnership: str | None = None) -> list[dict[str, Any]]:
+    x, p = AssessmentLesson, PartnershipRow
+    query = select(x.partnership_id, p.mission, x.given_on, x.principle, x.text, x.shareable).join(
+        p, p.id == x.partnership_id)
+    if mission is not None:
+        query = query.where(func.lower(p.mission) == mission.lower())
+    if principle is not None:
+        query = query.where(x.principle == principle)
+    if partnership is not None:
+        query = query.where(x.partnership_id == partnership)
+    rows = session.execute(query.order_by(x.given_on, x.partnership_id, x.id)).all()
+    return [{"partnership": pid, "mission": m, "date": given, "source": "assessment", "principle": slug,
+             "text": text, "shareable": bool(shareable)} for pid, m, given, slug, text, shareable in rows]

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import authz, services
+from . import assessments_view, authz, services
 from .authz import Roles
 from .decision import caller
 from .errors import UnknownPartnership
@@ -96,6 +96,7 @@ def view(store: Store, settings: Settings, email: str, partnership_id: str, *, t
             "open_request": open_request,
             "may_edit": authz.may_edit(who, roles),
             "audit": _audit(session, row.id),
+            "assessments": assessments_view.summary(session, row.id),
         }
     seen["history"] = services.history(store, partnership_id)  # its own transaction
     return seen

@@ -5,6 +5,7 @@ no store, no SQLAlchemy (an import contract keeps it so), so the alerts of ``doc
 are tested in milliseconds and the review (``isp_lifecycle.review``) only records them.
 
     health_alerts(doc, as_of, facts, pending, remind) -> [{"alert", "subject", "message"}, ...]
+    partners_concerned(current, previous, leaving)   -> the advisory ``partners-concerned`` alerts
     assess(doc, as_of, pending, checker=, remind=)    -> (verdict JSON of its stage's gate, alerts)
 """
 
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from .assessments_scores import concerns
 from .facts import happened
 from .gates import GateChecker
 from .model import Partnership
 
-ALERTS = ("approval-pending", "commitment-expiring", "milestone-overdue", "review-overdue", "stage-overdue")
+ALERTS = ("approval-pending", "commitment-expiring", "milestone-overdue", "partners-concerned", "review-overdue",
+          "stage-overdue")
 STAGE_LIMITS = {"convene": 180, "commit": 180, "implement": 365}  # days in stage before stage-overdue
 REVIEW_INTERVAL = 365  # days without a review before review-overdue (implement, review)
 
@@ -96,6 +99,23 @@ def health_alerts(
     return alerts
 
 
+def partners_concerned(
+    current: dict[str, dict[str, str]],
+    previous: dict[str, dict[str, str]] | None,
+    leaving: Iterable[dict[str, str]] = (),
+) -> list[dict[str, str]]:
+    """``partners-concerned`` (advisory; docs/assessments.md), from the partners' latest round of
+    ratings ({principle: {sector: rating}}) and the round before: once per principle that at
+    least two sectors rate red or that fell two steps (green to red), and once per partner that
+    would leave an initiative. Not a gate finding: ``isp check`` reads the document alone."""
+    alerts = [_alert("partners-concerned", f"principles.{principle}",
+                     f"Partners are concerned about {principle}: {why}.") for principle, why in concerns(current, previous)]
+    for item in leaving:
+        alerts.append(_alert("partners-concerned", f"initiatives.{item['initiative']}.partners.{item['partner_id']}",
+                             f"'{item['partner']}' would like to stop taking part in initiative '{item['initiative']}'."))
+    return alerts
+
+
 def assess(
     doc: Partnership,
     as_of: date,
@@ -103,9 +123,14 @@ def assess(
     *,
     checker: GateChecker | None = None,
     remind: int = 7,
+    partners: tuple | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """One partnership: (the verdict JSON of its current stage's gate, its health alerts)."""
+    """One partnership: (the verdict JSON of its current stage's gate, its health alerts).
+    ``partners``: (latest round, previous round, leaving) of its partners' assessments, if any."""
     checker = checker or default_checker()
     facts = checker.facts(doc, as_of)
     verdict = checker.evaluate(doc, doc.stage, as_of, facts=facts)
-    return verdict.to_json(), health_alerts(doc, as_of, facts, pending, remind)
+    alerts = health_alerts(doc, as_of, facts, pending, remind)
+    if partners:
+        alerts = sorted(alerts + partners_concerned(*partners), key=lambda a: a["alert"])
+    return verdict.to_json(), alerts

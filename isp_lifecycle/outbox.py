@@ -14,6 +14,8 @@ Recipients of each event, read from the document:
     health-alert          the leaders
     review-digest         the mission director
     sign-in-link          the person who asked (named by ``notifications.signin_mail``, never a webhook)
+    assessment-invitation one partner contact, invited to assess the partnership (``assessments``)
+    assessment-reminder   the same contact, once, before the assessment closes
 
 A partnership with no leaders sends the leaders' messages to its mission director. An
 address named twice (in any case) is one recipient, the first role it was named in.
@@ -54,6 +56,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "health-alert": (LEADERS,),
     "review-digest": (DIRECTOR,),
     "sign-in-link": (),
+    "assessment-invitation": (CONTACTS,),
+    "assessment-reminder": (CONTACTS,),
 }
 EVENTS = tuple(RULES)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from .assessments_view import grid
 from .authz import Roles
 from .settings import Settings
 from .store import Store
@@ -154,6 +155,7 @@ def _view(store: Store, wanted: Scope, mission: str | None, page: int) -> dict[s
             "rows": [_row(r, request, stage_now, cleared.get(r.partnership_id, [])) for r, request, stage_now in rows],
             "missions": _missions(session, review, wanted),
             "trends": _trends(session, wanted, mission),
+            "assessments": grid(session, [r.partnership_id for r, _, _ in rows]),
         }
 
 

@@ -40,7 +40,8 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from . import health, lifecycle, outbox
+from . import assessments, health, lifecycle, outbox
+from .assessments_view import concerns_for
 from .errors import UsageError
 from .gates import GateChecker
 from .review_chunks import ChunkReader, ChunkWriter
@@ -158,9 +159,10 @@ def review_chunk(
             return ChunkOutcome(review_id, seq, 0, 0, 0, already_done=True)
         tx = UnitOfWork(session, key, "isp-review", clock())
         writer = ChunkWriter(review_id, reader.review.as_of, tx.now)
+        partners = concerns_for(session, reader.chunk.after_id, reader.chunk.last_id, reader.review.as_of)
         for pid, version, doc in reader.documents(eligible):
             verdict, alerts = health.assess(doc, reader.review.as_of, reader.pending.get(pid, ()),
-                                            checker=checker, remind=remind)
+                                            checker=checker, remind=remind, partners=partners.get(pid))
             writer.add(pid, version, doc, verdict, alerts, reader.standing.get(pid, {}), reader.before(pid))
         writer.write(session)
         tx.notify_many(writer.messages(review_id, log))
@@ -217,6 +219,7 @@ def _complete(session, review: PortfolioReview, clock: Clock) -> ReviewSummary:
     """Every chunk is in: queue the digests, mark the review complete and audit it, at once."""
     tx = UnitOfWork(session, audit.load_key(), "isp-review", clock())
     digests = _queue_digests(tx, review)
+    assessments.invite(tx, review)  # partners' self-assessment, when ISP_ASSESSMENTS=1 (docs/assessments.md)
     review.status, review.error, review.finished_at = "complete", None, tx.now
     session.flush()
     summary = summarize(session, review)

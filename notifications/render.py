@@ -63,6 +63,7 @@ ALERT_NAMES = {
     "milestone-overdue": "A milestone is overdue",
     "commitment-expiring": "A commitment is ending",
     "approval-pending": "An approval is waiting",
+    "partners-concerned": "Partners are concerned",
 }
 
 

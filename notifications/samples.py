@@ -71,6 +71,12 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     ]},
     "sign-in-link": {"link": "https://isp.mission.example.org/auth/link?t=SAMPLE-NOT-A-SECRET",
                      "expires": "2026-12-02T10:30:00"},
+    "assessment-invitation": {**PARTNERSHIP, "as_of": "2027-09-01", "closes": "2027-09-15",
+                              "partner_name": "Northern Midwives Association",
+                              "link": "https://isp.mission.example.org/partnerships/gh-mnh-north/assessments/12"},
+    "assessment-reminder": {**PARTNERSHIP, "as_of": "2027-09-01", "closes": "2027-09-15",
+                            "partner_name": "Northern Midwives Association",
+                            "link": "https://isp.mission.example.org/partnerships/gh-mnh-north/assessments/12"},
 }
 WEB_URL = "https://isp.mission.example.org"
 READERS = {
@@ -78,6 +84,7 @@ READERS = {
     "approval-escalated": LEADER, "approval-approved": LEADER, "approval-comment": LEADER, "approval-rejected": LEADER,
     "stage-moved": CONTACT, "health-alert": LEADER, "review-digest": DIRECTOR,
     "sign-in-link": {"email": DIRECTOR["email"], "name": None, "role": "sign-in"},
+    "assessment-invitation": CONTACT, "assessment-reminder": CONTACT,
 }
 
 

@@ -341,3 +341,4 @@ class DeviceLogin(Base):
     approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+from . import assessment_models  # noqa: E402,F401  (the assessment tables join Base.metadata)

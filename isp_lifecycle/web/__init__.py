@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     from . import pages_lessons
 
     app.include_router(pages_lessons.router)  # the lessons register (issue 19)
+    from . import pages_assessment
+
+    app.include_router(pages_assessment.router)  # the partners' assessment form (docs/assessments.md)
     from . import signin
 
     signin.install(app)  # sign-in pages, sessions and single sign-on (issue 15)

@@ -26,6 +26,8 @@ def test_each_event_reaches_the_people_the_handbook_roles_say():
         "health-alert": LEADERS,
         "review-digest": [DIRECTOR],
         "sign-in-link": [],  # addressed to whoever asked, never read from a document
+        "assessment-invitation": CONTACTS,  # each message is addressed to one of them (docs/assessments.md)
+        "assessment-reminder": CONTACTS,
     }
     assert set(expected) == set(EVENTS)
     for event, people in expected.items():
