@@ -33,9 +33,11 @@ def reader(store: Store) -> sessionmaker:
     """Sessions for reading. On SQLite, the store's own sessions begin every transaction with
     ``BEGIN IMMEDIATE`` (right for writers, which would otherwise deadlock on upgrade), which
     would also queue every read of the service behind one lock: reads get an engine of their
-    own whose reads take no lock (WAL readers never block the writer nor each other)."""
+    own whose reads take no lock (WAL readers never block the writer nor each other). On
+    PostgreSQL, reads run in autocommit: under READ COMMITTED each statement sees the latest
+    commits either way, and a read then costs no BEGIN and ROLLBACK round trips."""
     if store.engine.url.get_backend_name() != "sqlite":
-        return store.sessions
+        return sessionmaker(store.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
     engine = create_engine(store.engine.url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
