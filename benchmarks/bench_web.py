@@ -220,7 +220,8 @@ def statements_per_decision(store_url: str, plan: dict, count: int = 5) -> float
         def count_one(*_args) -> None:
             counted[0] += 1
 
-        for engine in {store.engine, service.reads.kw["bind"]}:
+        reads = service.reads.kw["bind"]  # on PostgreSQL, the store's engine in autocommit: counted with it
+        for engine in [store.engine] + ([reads] if reads.pool is not store.engine.pool else []):
             event.listen(engine, "before_cursor_execute", count_one)
         pairs = [(director(m), r) for m in QUIET for r in plan["requests"].get(director(m), [])][-count:]
         service.partnerships(service.identify(plan["tokens"][pairs[0][0]], None), mission=None, stage=None,
