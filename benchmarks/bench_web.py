@@ -90,17 +90,23 @@ def prepare(url: str, docs) -> dict:
     return {"requests": per_director, "tokens": secrets, "ids": [d.id for d in docs], "visible": {}}
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start(args: list[str], env: dict[str, str], log: Path, ready: str, workers: int) -> tuple[subprocess.Popen, str]:
+    """Start a server; return once each of its ``workers`` started and ``ready`` (a path) answers 200."""
+    import httpx
+
     proc = subprocess.Popen(args, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         found = re.search(r"listening on (http://\S+)", log.read_text())
-        if found:
-            time.sleep(1.0)  # let the application finish starting
-            return proc, found.group(1)
-        if proc.poll() is not None:
-            break
+        if found and log.read_text().count("Application startup complete") >= workers:
+            try:
+                if httpx.get(found.group(1) + ready, timeout=5).status_code == 200:
+                    return proc, found.group(1)
+            except httpx.HTTPError:
+                pass
         time.sleep(0.2)
+    if proc.poll() is None:
+        stop(proc)
     raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
 
 
@@ -290,7 +296,8 @@ def advance_vs_check(url: str, env: dict[str, str], store_url: str, home: Path, 
 def serve_and_load(label: str, argv: list[str], env: dict[str, str], home: Path, plan: dict, args,
                    database_url: str) -> dict:
     bare = label == "bare"
-    proc, url = start(argv, env, home / f"{label.replace(' ', '-')}.log")
+    proc, url = start(argv, env, home / f"{label.replace(' ', '-')}.log", "/bare" if bare else "/api/v1/health",
+                       args.workers)
     try:
         asyncio.run(warm(url, plan, args.clients, bare))
         quiet = {} if bare else {"quiet_decision": quiet_decisions(url, plan)}

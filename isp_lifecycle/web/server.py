@@ -102,10 +102,9 @@ def serve(cfg, sock: socket.socket) -> None:
     sharing the socket under uvicorn's supervisor."""
     import uvicorn
 
-    server = uvicorn.Server(cfg)
     if cfg.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(cfg, target=server.run, sockets=[sock]).run()
+        Multiprocess(cfg, sockets=[sock]).run()  # each worker runs a Server of its own
     else:
-        server.run(sockets=[sock])
+        uvicorn.Server(cfg).run(sockets=[sock])

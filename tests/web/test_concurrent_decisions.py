@@ -7,6 +7,7 @@ The HTTP suite proves the same over two ``isp web`` processes on PostgreSQL
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import date
 
 import pytest
@@ -120,3 +121,45 @@ def test_the_service_sees_every_change_made_after_it_read_the_portfolio(store):
                                         mission_director={"name": "New", "email": other}))
     assert list(listed(director)) == ["gh-seen-0", "gh-seen-1"]
     assert list(listed(token_identity(other))) == ["gh-seen-2"]
+
+
+@pytest.mark.slow
+def test_over_http_with_two_workers_on_sqlite_one_decision_per_request_wins_and_the_other_is_409(web_store, tmp_path):
+    import asyncio
+
+    import httpx
+
+    from isp_lifecycle import approvals, tokens
+    from isp_lifecycle.document import load, validate
+
+    from .conftest import ADMIN, FIXTURES, WebServer
+
+    data = load(FIXTURES / "gh-mnh-north.yaml").to_data()
+    request_ids, run = [], uuid.uuid4().hex[:8]
+    for n in range(RACES):
+        pid = f"gh-two-workers-{run}-{n}"
+        services.import_document(web_store, validate({**data, "id": pid}), actor=ADMIN)
+        request_ids.append(approvals.open_request(web_store, pid, requested_by=LEADER, as_of=AS_OF,
+                                                  engine="python").request_id)
+    secrets = {who: tokens.create(web_store, who).secret for who in (DIRECTOR, DELEGATE)}
+    server = WebServer(tmp_path, str(web_store.engine.url)).start(workers=2)
+
+    async def decide_all():
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            async def one(request_id: int, who: str, decision: str):
+                answer = await http.post(f"/api/v1/approvals/{request_id}/decision", json={"decision": decision},
+                                         headers={"Authorization": f"Bearer {secrets[who]}"})
+                return request_id, answer.status_code
+
+            return await asyncio.gather(*(one(r, who, d) for r in request_ids
+                                          for who, d in ((DIRECTOR, "approve"), (DELEGATE, "reject"))))
+
+    try:
+        results = asyncio.run(decide_all())
+    finally:
+        server.stop()
+    statuses: dict[int, list[int]] = {}
+    for request_id, status in results:
+        statuses.setdefault(request_id, []).append(status)
+    assert all(sorted(s) == [200, 409] for s in statuses.values()), statuses
+    assert services.verify_audit(web_store).ok
