@@ -6,10 +6,17 @@ leader sees about 100. 50 concurrent clients (half directors, half leaders) for 
 mix list, show and pending; directors also decide requests opened for them (closing
 partnerships in review: no gate, so a decision is only the service's own work). The bare
 endpoint is a FastAPI route returning a constant JSON object under the same uvicorn settings
-and workers, loaded by the same clients. Then ``isp advance`` through the service against
-``isp check`` on the same document, alternated. 127.0.0.1 only, bounded in count and time.
+and workers, loaded by the same clients. Every client makes one unmeasured call first (the
+service reads the portfolio once; connections open), then the clock starts.
 
-    python -m benchmarks.bench_web [--seconds 60] [--backend sqlite|postgresql|both] [--clients 50]
+Before the load, on the quiet service: a decision's latency with one client, and the SQL
+statements one decision costs (counted in this process over the same service code). Then
+``isp advance`` through the service against ``isp check`` on the same document, alternated.
+127.0.0.1 only, bounded in count and time. On a shared machine absolute times are inflated:
+read them against the bare endpoint's, measured in the same run.
+
+    python -m benchmarks.bench_web [--count 10000] [--seconds 60] [--backend sqlite|postgresql|both]
+                                   [--clients 50] [--workers 1]
 """
 
 from __future__ import annotations
@@ -30,11 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MISSIONS = 100
 REQUESTS_PER_DIRECTOR = 4
-BARE = ("from fastapi import FastAPI\nimport sys\nfrom isp_lifecycle.web import server\n"
-        "app = FastAPI()\n@app.get('/bare')\ndef bare():\n    return {'status': 'ok', 'answer': 42}\n"
+QUIET = range(40, 45)  # directors no load client plays (those are d000-d024): the quiet measurements'
+BARE_APP = ("from fastapi import FastAPI\napp = FastAPI()\n"
+            "@app.get('/bare')\ndef bare():\n    return {'status': 'ok', 'answer': 42}\n")
+BARE = ("import sys\nfrom isp_lifecycle.web import server\n"
         "sock = server.bind('127.0.0.1', 0)\nprint(server.ANNOUNCE + server.url_of(sock), file=sys.stderr, flush=True)\n"
-        "import uvicorn\ncfg = server.config(sock)\ncfg.app, cfg.factory = app, False\n"
-        "uvicorn.Server(cfg).run(sockets=[sock])\n")
+        "cfg = server.config(sock, int(sys.argv[1]))\ncfg.app, cfg.factory = 'bench_bare:app', False\n"
+        "server.serve(cfg, sock)\n")
 
 
 def director(m: int) -> str:
@@ -78,20 +87,26 @@ def prepare(url: str, docs) -> dict:
         secrets = {who: tokens.create(store, who, name="bench").secret for who in people}
     finally:
         store.close()
-    return {"requests": per_director, "tokens": secrets, "ids": [d.id for d in docs]}
+    return {"requests": per_director, "tokens": secrets, "ids": [d.id for d in docs], "visible": {}}
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start(args: list[str], env: dict[str, str], log: Path, ready: str, workers: int) -> tuple[subprocess.Popen, str]:
+    """Start a server; return once each of its ``workers`` started and ``ready`` (a path) answers 200."""
+    import httpx
+
     proc = subprocess.Popen(args, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         found = re.search(r"listening on (http://\S+)", log.read_text())
-        if found:
-            time.sleep(1.0)  # let the application finish starting
-            return proc, found.group(1)
-        if proc.poll() is not None:
-            break
+        if found and log.read_text().count("Application startup complete") >= workers:
+            try:
+                if httpx.get(found.group(1) + ready, timeout=5).status_code == 200:
+                    return proc, found.group(1)
+            except httpx.HTTPError:
+                pass
         time.sleep(0.2)
+    if proc.poll() is None:
+        stop(proc)
     raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
 
 
@@ -103,13 +118,27 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _who(n: int) -> str:
+    """Client ``n``'s person: even clients are directors (d000-d024), odd ones leaders."""
+    return director(n // 2) if n % 2 == 0 else leader(n // 2)
+
+
+async def _call(http, method: str, url: str, headers: dict, body=None):
+    """(status or None, response, what went wrong): a timeout or a dropped connection is an
+    error of the run, counted and named."""
+    try:
+        response = await http.request(method, url, headers=headers, json=body)
+    except Exception as exc:  # noqa: BLE001 (every failure is a result here)
+        return None, None, type(exc).__name__
+    return response.status_code, response, None if response.status_code < 400 else str(response.status_code)
+
+
 async def _client(http, n: int, plan: dict, url: str, until: float, seen: dict, bare: bool) -> None:
     rng = random.Random(n)
-    is_director = n % 2 == 0
-    who = director(n // 2) if is_director else leader(n // 2)
+    who = _who(n)
     headers = {"Authorization": f"Bearer {plan['tokens'][who]}"}
-    mine = list(plan["requests"].get(who, [])) if is_director else []
-    visible: list[str] = []
+    mine = list(plan["requests"].get(who, [])) if n % 2 == 0 else []
+    visible: list[str] = plan["visible"].get(who, [])
     while time.monotonic() < until:
         if bare:
             kind, method, path = "bare", "GET", "/bare"
@@ -124,17 +153,31 @@ async def _client(http, n: int, plan: dict, url: str, until: float, seen: dict, 
             else:
                 kind, method, path = "pending", "GET", "/api/v1/approvals?status=pending"
         began = time.perf_counter()
-        try:
-            response = await http.request(method, url + path, headers=headers,
-                                          json={"decision": "approve"} if kind == "decision" else None)
-            ok = response.status_code < 400
-        except Exception:  # a timeout or a dropped connection is an error of the run, counted
-            ok, response = False, None
+        _, response, wrong = await _call(http, method, url + path, headers,
+                                         {"decision": "approve"} if kind == "decision" else None)
         seen.setdefault(kind, []).append(time.perf_counter() - began)
-        if not ok:
-            seen.setdefault("errors", []).append(f"{kind} {getattr(response, 'status_code', 'no answer')}")
+        if wrong:
+            seen.setdefault("errors", []).append(f"{kind} {wrong}")
         elif kind == "list" and not visible:
             visible = [p["id"] for p in response.json()["partnerships"]]
+
+
+async def warm(url: str, plan: dict, clients: int, bare: bool) -> None:
+    """One unmeasured call per client (the service reads the portfolio once; connections open)."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=120) as http:
+        async def one(n: int) -> None:
+            who = _who(n)
+            path = "/bare" if bare else "/api/v1/partnerships?limit=100"
+            _, response, wrong = await _call(http, "GET", url + path,
+                                             {"Authorization": f"Bearer {plan['tokens'][who]}"})
+            if wrong:
+                raise SystemExit(f"the warm-up call failed: {wrong}")
+            if not bare:
+                plan["visible"][who] = [p["id"] for p in response.json()["partnerships"]]
+
+        await asyncio.gather(*(one(n) for n in range(clients)))
 
 
 async def load(url: str, plan: dict, clients: int, seconds: float, bare: bool) -> dict:
@@ -146,6 +189,57 @@ async def load(url: str, plan: dict, clients: int, seconds: float, bare: bool) -
         until = time.monotonic() + seconds
         await asyncio.gather(*(_client(http, n, plan, url, until, seen, bare) for n in range(clients)))
     return seen
+
+
+def quiet_decisions(url: str, plan: dict, count: int = 10) -> dict:
+    """Decisions one after another, one client, nothing else running: the latency a director sees."""
+    import httpx
+
+    pairs = [(director(m), r) for m in QUIET for r in plan["requests"].get(director(m), [])][:count]
+    times = []
+    with httpx.Client(timeout=60) as http:
+        for who, request_id in pairs:
+            began = time.perf_counter()
+            response = http.post(f"{url}/api/v1/approvals/{request_id}/decision", json={"decision": "approve"},
+                                 headers={"Authorization": f"Bearer {plan['tokens'][who]}"})
+            times.append(time.perf_counter() - began)
+            assert response.status_code == 200 and response.json()["applied"], response.text
+    out = {"n": len(times), "p50": _pct(times, .5), "max": max(times) * 1000}
+    print(f"  one client, quiet service: decision n={out['n']}  p50 {out['p50']:.1f} ms  max {out['max']:.1f} ms")
+    return out
+
+
+def statements_per_decision(store_url: str, plan: dict, count: int = 5) -> float:
+    """SQL statements of one decision through the service's code (token, checks, the
+    transaction, the answer), counted in this process on requests no client decides."""
+    from sqlalchemy import event
+
+    from isp_lifecycle import settings
+    from isp_lifecycle.access import Access
+    from isp_lifecycle.store import Store
+
+    store = Store.open(store_url)
+    try:
+        service = Access(store, settings.current())
+        counted = [0]
+
+        def count_one(*_args) -> None:
+            counted[0] += 1
+
+        reads = service.reads.kw["bind"]  # on PostgreSQL, the store's engine in autocommit: counted with it
+        for engine in [store.engine] + ([reads] if reads.pool is not store.engine.pool else []):
+            event.listen(engine, "before_cursor_execute", count_one)
+        pairs = [(director(m), r) for m in QUIET for r in plan["requests"].get(director(m), [])][-count:]
+        service.partnerships(service.identify(plan["tokens"][pairs[0][0]], None), mission=None, stage=None,
+                             after=None, limit=100)  # the portfolio read once, as the warm-up does
+        counted[0] = 0
+        for who, request_id in pairs:
+            service.decide(service.identify(plan["tokens"][who], None), request_id, approve=True, note=None)
+    finally:
+        store.close()
+    per = counted[0] / len(pairs)
+    print(f"  SQL statements per decision (token, checks, transaction, answer): {per:.1f}")
+    return per
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -199,13 +293,32 @@ def advance_vs_check(url: str, env: dict[str, str], store_url: str, home: Path, 
     return advance / check
 
 
+def serve_and_load(label: str, argv: list[str], env: dict[str, str], home: Path, plan: dict, args,
+                   database_url: str) -> dict:
+    bare = label == "bare"
+    proc, url = start(argv, env, home / f"{label.replace(' ', '-')}.log", "/bare" if bare else "/api/v1/health",
+                       args.workers)
+    try:
+        asyncio.run(warm(url, plan, args.clients, bare))
+        quiet = {} if bare else {"quiet_decision": quiet_decisions(url, plan)}
+        seen = asyncio.run(load(url, plan, args.clients, args.seconds, bare))
+        results = {**report(label, seen, args.seconds), **quiet}
+        if not bare:
+            results["advance_ratio"] = advance_vs_check(url, env, database_url, home)
+        return results
+    finally:
+        stop(proc)
+
+
 def run_backend(backend: str, docs, args) -> dict:
     from benchmarks.bench_store import Database
 
     database = Database(backend, args.pg)
     with tempfile.TemporaryDirectory(prefix="isp-bench-web-") as folder:
         home = Path(folder)
-        env = dict(os.environ, ISP_HOME=str(home), ISP_DATABASE_URL=database.url, ISP_AUDIT_KEY="bench-audit-key")
+        (home / "bench_bare.py").write_text(BARE_APP)
+        env = dict(os.environ, ISP_HOME=str(home), ISP_DATABASE_URL=database.url, ISP_AUDIT_KEY="bench-audit-key",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(home), os.environ.get("PYTHONPATH")])))
         for name in ("ISP_URL", "ISP_TOKEN", "ISP_WEB_URL", "PREFECT_API_URL"):
             env.pop(name, None)
         os.environ["ISP_AUDIT_KEY"], os.environ["ISP_HOME"] = env["ISP_AUDIT_KEY"], str(home)
@@ -214,28 +327,27 @@ def run_backend(backend: str, docs, args) -> dict:
             plan = prepare(database.url, docs)
             print(f"{backend}: {len(docs)} partnerships loaded, {sum(map(len, plan['requests'].values()))} requests "
                   f"opened, {len(plan['tokens'])} tokens in {time.perf_counter() - began:.0f} s; "
-                  f"{args.clients} clients for {args.seconds:.0f} s each")
-            results = {}
-            for label, argv, bare in (
-                    ("bare", [sys.executable, "-c", BARE], True),
-                    ("isp web", [str(Path(sys.executable).parent / "isp"), "web", "--port", "0"], False)):
-                proc, url = start(argv, env, home / f"{label.replace(' ', '-')}.log")
-                try:
-                    seen = asyncio.run(load(url, plan, args.clients, args.seconds, bare))
-                    results[label] = report(label, seen, args.seconds)
-                    if not bare:
-                        results["advance_ratio"] = advance_vs_check(url, env, database.url, home)
-                finally:
-                    stop(proc)
-            bare_p95 = results["bare"]["bare"]["p95"]
-            for kind in ("list", "show", "pending"):
-                ratio = results["isp web"][kind]["p95"] / bare_p95
-                print(f"  {kind} p95 / bare p95 = {ratio:.1f}x (target <= 5x)")
-            if "decision" in results["isp web"]:
-                print(f"  decision p95 {results['isp web']['decision']['p95']:.0f} ms (target < 1000 ms)")
+                  f"{args.clients} clients for {args.seconds:.0f} s each, {args.workers} worker(s)")
+            results = {"statements_per_decision": statements_per_decision(database.url, plan)}
+            workers = str(args.workers)
+            for label, argv in (("bare", [sys.executable, "-c", BARE, workers]),
+                                ("isp web", [str(Path(sys.executable).parent / "isp"), "web", "--port", "0",
+                                             "--workers", workers])):
+                results[label] = serve_and_load(label, argv, env, home, plan, args, database.url)
+            summarise(results)
             return results
         finally:
             database.drop()
+
+
+def summarise(results: dict) -> None:
+    bare_p95, web = results["bare"]["bare"]["p95"], results["isp web"]
+    print(f"  bare p95 {bare_p95:.0f} ms (the reference of this run)")
+    for kind in ("list", "show", "pending", "decision"):
+        if kind in web:
+            print(f"  {kind} p95 / bare p95 = {web[kind]['p95'] / bare_p95:.1f}x"
+                  + (" (target <= 5x)" if kind != "decision" else f"; decision p95 {web[kind]['p95']:.0f} ms "
+                     "(target < 1000 ms)"))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -243,6 +355,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, the same for both servers")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default=os.environ.get("ISP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"))
     args = parser.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])

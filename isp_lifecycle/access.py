@@ -38,7 +38,7 @@ from .errors import (
 from .identity import Identity
 from .settings import Settings
 from .store import Store, audit
-from .portfolio import Portfolio, reader
+from .portfolio import Portfolio, Snapshots, reader
 from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
 
 NOTE_LIMIT = 2000
@@ -100,9 +100,8 @@ class Access:
         self.store = store
         self.settings = settings
         self._roles: dict[tuple[str, int], Roles] = {}
-        self._snapshot: Portfolio | None = None
         self._lock = threading.Lock()
-        self._rebuilding = threading.Lock()
+        self._snapshots = Snapshots(settings, self._roles_of)
         self.reads = reader(store)
 
     # ------------------------------------------------------------ roles
@@ -127,29 +126,8 @@ class Access:
         return found
 
     def _portfolio(self, session: Session) -> Portfolio:
-        """Every partnership with its roles, read again only when a partnership changed: every
-        change bumps a ``row_version`` and a new one adds a row, so (count, sum) moves."""
-        key = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
-                                    .select_from(PartnershipRow)).one())
-        with self._lock:
-            if self._snapshot is not None and self._snapshot.key == key:
-                return self._snapshot
-        with self._rebuilding:  # one thread reads the portfolio again; the others wait for it
-            with self._lock:
-                if self._snapshot is not None and self._snapshot.key == key:
-                    return self._snapshot
-            return self._rebuild(session, key)
-
-    def _rebuild(self, session: Session, key: tuple) -> Portfolio:
-        rows = session.execute(
-            select(PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
-                   PartnershipRow.stage_entered, PartnershipRow.current_version).order_by(PartnershipRow.id)
-        ).all()
-        roles = self._roles_of(session, [(r.id, r.current_version) for r in rows])
-        snapshot = Portfolio(key, [(r, roles[(r.id, r.current_version)]) for r in rows], self.settings)
-        with self._lock:
-            self._snapshot = snapshot
-        return snapshot
+        """Every partnership with its roles (``portfolio.Snapshots``: re-read only what changed)."""
+        return self._snapshots.current(session)
 
     def _visible(self, session: Session, identity: Identity, partnership_id: str) -> tuple[Caller, PartnershipRow, Roles]:
         """The partnership if the caller may see it, else ``UnknownPartnership`` (no disclosure)."""
@@ -293,8 +271,9 @@ class Access:
         if note is not None and len(note) > NOTE_LIMIT:
             raise InvalidDocument([Problem("note", f"at most {NOTE_LIMIT} characters, not {len(note)}")])
         # the decision and, when approved, the move: one transaction, both or neither
-        services.decide_and_apply(self.store, request.partnership_id, identity=identity, approve=approve, note=note)
-        return self.approval(identity, request_id)
+        decided = services.decide_and_apply(self.store, request.partnership_id, identity=identity, approve=approve,
+                                            note=note, request_id=request_id)
+        return approval_object(decided.request, _applied(decided.request, decided.applied))
 
     def advance(self, identity: Identity, partnership_id: str, *, to: str | None, as_of: date | None) -> dict[str, Any]:
         with self.reads() as session:

@@ -14,7 +14,7 @@ scheduled sweep applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import lifecycle, outbox
 from .document import validate
@@ -24,7 +24,7 @@ from .model import Partnership
 from .settings import Settings, current
 from .store import Store
 from .commands import target_of
-from .store.models import ApprovalRequest, GateEvaluation, StageTransition
+from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
 from .uow import Clock, UnitOfWork, established, run_command, utcnow
 from .views import approvers
 from .vocabulary import Refusal, RequestStatus, Stage
@@ -52,12 +52,17 @@ def _check_signed_in(partnership_id: str, identity: Identity, settings: Settings
         )
 
 
-def decide_within(tx: UnitOfWork, partnership_id: str, identity: Identity, approve: bool, note: str | None,
-                  settings: Settings) -> ApprovalRequest:
-    """Record the decision inside ``tx`` (refusals raise; ``run_command`` audits them)."""
+def _decision(tx: UnitOfWork, partnership_id: str, identity: Identity, approve: bool, note: str | None,
+              settings: Settings, request_id: int | None = None) -> tuple[PartnershipRow, Partnership, ApprovalRequest]:
+    """Check the decision and set it on the pending request (``request_id``, when named: a
+    caller who read one request never decides another opened meanwhile); refusals raise.
+    Returns the partnership, its current document and the request, nothing queued or audited yet."""
     row = tx.partnership(partnership_id)
     _check_signed_in(partnership_id, identity, settings)
     request = _pending_or_refuse(tx, partnership_id, row.current_version)
+    if request_id is not None and request.id != request_id:
+        raise RefusedOperation(f"approval request #{request_id} is no longer pending (#{request.id} is)",
+                               Refusal.NO_PENDING_REQUEST)
     doc = tx.repo.current_document(row)
     by = identity.email
     if not any(identity.matches(email) for email in approvers(doc)):
@@ -75,15 +80,31 @@ def decide_within(tx: UnitOfWork, partnership_id: str, identity: Identity, appro
         )
     request.status = (RequestStatus.APPROVED if approve else RequestStatus.REJECTED).value
     request.decided_by, request.decided_at, request.note = by, tx.now, note
-    tx.touch(row)
-    payload = {"partnership": partnership_id, "request": request.id, "decision": request.status,
-               "by": by, "note": note, "from": request.from_stage, "to": request.to_stage,
-               "requested_by": request.requested_by, "decided_at": tx.now.isoformat()}
+    return row, doc, request
+
+
+def _decision_message(tx: UnitOfWork, doc: Partnership, request: ApprovalRequest) -> outbox.Message:
+    payload = {"partnership": request.partnership_id, "request": request.id, "decision": request.status,
+               "by": request.decided_by, "note": request.note, "from": request.from_stage, "to": request.to_stage,
+               "requested_by": request.requested_by, "decided_at": tx.now.isoformat(),
+               "partnership_name": doc.name}  # named here: the outbox need not look it up
     event = f"approval-{request.status}"
     recipients = outbox.for_event(event, doc, requester=request.requested_by)
-    tx.notify(event, f"request-{request.id}", partnership_id, recipients, payload)
-    tx.audit("approve" if approve else "reject", partnership_id,
-             {"request": request.id, "to": request.to_stage, "note": note}, identity=identity)
+    return outbox.Message(event, f"request-{request.id}", request.partnership_id, recipients, payload)
+
+
+def _audit_decision(tx: UnitOfWork, request: ApprovalRequest, identity: Identity) -> None:
+    tx.audit("approve" if request.status == RequestStatus.APPROVED else "reject", request.partnership_id,
+             {"request": request.id, "to": request.to_stage, "note": request.note}, identity=identity)
+
+
+def decide_within(tx: UnitOfWork, partnership_id: str, identity: Identity, approve: bool, note: str | None,
+                  settings: Settings) -> ApprovalRequest:
+    """Record the decision inside ``tx`` (refusals raise; ``run_command`` audits them)."""
+    row, doc, request = _decision(tx, partnership_id, identity, approve, note, settings)
+    tx.touch(row)
+    tx.notify_many([_decision_message(tx, doc, request)])
+    _audit_decision(tx, request, identity)
     return request
 
 
@@ -113,39 +134,67 @@ def decide(
                        identity=identity)
 
 
-def move_within(tx: UnitOfWork, partnership_id: str, to: str | None, identity: Identity | None) -> int:
-    """Apply the approved move inside ``tx``; returns the new document version."""
-    row = tx.partnership(partnership_id)
+@dataclass(frozen=True)
+class _Move:
+    """An applied move, before its message is queued and its audit entry written."""
+
+    approval: ApprovalRequest
+    from_stage: str
+    to_stage: str
+    version: DocumentVersion
+    doc: Partnership
+
+
+def _move(tx: UnitOfWork, row: PartnershipRow, current: Partnership, to: str | None,
+          approval: ApprovalRequest | None = None) -> _Move:
+    """Apply the approved move of ``row`` (whose current document is ``current``), by
+    ``approval`` when the caller has just approved it on this version, else by the
+    unapplied approval the store holds."""
     target = target_of(row, to)
     gate = lifecycle.gate_for_move(row.stage, target)
-    approval = tx.repo.unapplied_approval(row, target, gate)
+    approval = approval or tx.repo.unapplied_approval(row, target, gate)
     if approval is None:
         what = "an approval" if gate is None else f"a passing {gate} gate evaluation and its approval"
         raise RefusedOperation(
-            f"{partnership_id} cannot move {row.stage} → {target}: it needs {what} on version {row.current_version}",
+            f"{row.id} cannot move {row.stage} → {target}: it needs {what} on version {row.current_version}",
             Refusal.NOT_APPROVED,
         )
-    data = tx.repo.current_document(row).to_data()
+    data = current.to_data()
     data["stage"], data["stage_entered"] = target, tx.now.date().isoformat()
-    doc = validate(data, partnership_id)
+    doc = validate(data, row.id)
     from_stage, from_version = row.stage, row.current_version
-    version = tx.add_version(row, doc, "move")
-    tx.touch(row)
+    version = tx.add_version(row, doc, "move")  # bumps row_version: the partnership is touched
     tx.session.add(
         StageTransition(
-            partnership_id=partnership_id, approval_id=approval.id, from_stage=from_stage, to_stage=target,
+            partnership_id=row.id, approval_id=approval.id, from_stage=from_stage, to_stage=target,
             from_version=from_version, to_version=version.version, applied_by=tx.actor, applied_at=tx.now,
         )
     )
-    payload = {"partnership": partnership_id, "from": from_stage, "to": target, "version": version.version,
-               "stage_entered": doc.stage_entered.isoformat()}
-    recipients = outbox.for_event("stage-moved", doc)
-    tx.notify("stage-moved", f"{partnership_id}-v{version.version}", partnership_id, recipients, payload)
-    tx.audit("move", partnership_id,
-             {"from": from_stage, "to": target, "request": approval.id, "version": version.version,
-              "sha256": version.sha256},
+    return _Move(approval, from_stage, target, version, doc)
+
+
+def _move_message(move: _Move) -> outbox.Message:
+    doc, number = move.doc, move.version.version
+    payload = {"partnership": doc.id, "from": move.from_stage, "to": move.to_stage, "version": number,
+               "stage_entered": doc.stage_entered.isoformat(), "partnership_name": doc.name}
+    return outbox.Message("stage-moved", f"{doc.id}-v{number}", doc.id, outbox.for_event("stage-moved", doc), payload)
+
+
+def _audit_move(tx: UnitOfWork, move: _Move, identity: Identity | None) -> None:
+    tx.audit("move", move.doc.id,
+             {"from": move.from_stage, "to": move.to_stage, "request": move.approval.id,
+              "version": move.version.version, "sha256": move.version.sha256},
              identity=identity)
-    return version.version
+
+
+def move_within(tx: UnitOfWork, partnership_id: str, to: str | None, identity: Identity | None) -> int:
+    """Apply the approved move inside ``tx``; returns the new document version."""
+    row = tx.partnership(partnership_id)
+    move = _move(tx, row, tx.repo.current_document(row), to)
+    tx.session.flush()
+    tx.notify_many([_move_message(move)])
+    _audit_move(tx, move, identity)
+    return move.version.version
 
 
 def move_stage(
@@ -171,7 +220,7 @@ def close(store: Store, partnership_id: str, *, actor: str | None = None, clock:
 @dataclass(frozen=True)
 class Decided:
     """A decision recorded by ``decide_and_apply``: ``version`` is the document version the
-    approved move created (``None`` for a rejection)."""
+    approved move created (``None`` for a rejection); ``request`` the request as decided."""
 
     partnership_id: str
     request_id: int
@@ -179,6 +228,7 @@ class Decided:
     from_stage: str
     to_stage: str
     version: int | None
+    request: ApprovalRequest | None = field(default=None, compare=False, repr=False)
 
     @property
     def applied(self) -> bool:
@@ -194,15 +244,31 @@ def decide_and_apply(
     note: str | None = None,
     clock: Clock = utcnow,
     settings: Settings | None = None,
+    request_id: int | None = None,
 ) -> Decided:
     """Record the decision and, when approved, move the stage, in one transaction: both or
-    neither. A refusal is audited as ``approve.refused``/``reject.refused`` alone."""
+    neither, on the pending request (``request_id``, when named). A refusal is audited as
+    ``approve.refused``/``reject.refused`` alone.
+
+    Row locks are taken in one order (the request, then the partnership: a second decision
+    on the same request waits, then finds the partnership changed and is refused), the
+    messages queued together, and the audit chain, which serialises every writer on
+    PostgreSQL, appended last, so that its lock is held only until the commit."""
     settings = settings or current()
 
     def work(tx: UnitOfWork) -> Decided:
-        request = decide_within(tx, partnership_id, identity, approve, note, settings)
-        version = move_within(tx, partnership_id, request.to_stage, identity) if approve else None
-        return Decided(partnership_id, request.id, request.status, request.from_stage, request.to_stage, version)
+        row, doc, request = _decision(tx, partnership_id, identity, approve, note, settings, request_id)
+        tx.session.flush()  # the request's row first
+        move = _move(tx, row, doc, request.to_stage, request) if approve else None
+        if move is None:
+            tx.touch(row)
+        tx.notify_many([_decision_message(tx, doc, request)] + ([_move_message(move)] if move else []))
+        _audit_decision(tx, request, identity)
+        if move is not None:
+            _audit_move(tx, move, identity)
+        version = move.version.version if move else None
+        return Decided(partnership_id, request.id, request.status, request.from_stage, request.to_stage, version,
+                       request)
 
     return run_command(store, "approve" if approve else "reject", partnership_id, identity.email, clock, work,
                        identity=identity)

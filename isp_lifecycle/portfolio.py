@@ -1,31 +1,43 @@
 """What each caller sees, found fast: the portfolio's roles indexed by person and mission.
 
-``Portfolio`` is a snapshot of every partnership with the roles of its current version; the
-service keeps one and reads the store again only when a partnership changed. ``reader``
-gives sessions for reading that never queue behind SQLite's writer lock.
+``Portfolio`` is a snapshot of every partnership with the roles of its current version;
+``Snapshots`` keeps the service's current one and, when a partnership changed, reads again
+only the rows that changed (a decision moves one stage: it must not cost a re-read of ten
+thousand). ``reader`` gives sessions for reading that never queue behind SQLite's writer lock.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import authz
 from .authz import Caller, Roles
 from .identity import Identity
 from .settings import Settings
 from .store import Store
+from .store.models import PartnershipRow
+
+# The columns a snapshot keeps of each partnership (what listings show and authz needs).
+COLUMNS = (PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
+           PartnershipRow.stage_entered, PartnershipRow.current_version)
+BATCH = 500  # ids per lookup: far below every database's parameter limit
+RolesOf = Callable[[Session, list[tuple[str, int]]], dict[tuple[str, int], Roles]]
 
 
 def reader(store: Store) -> sessionmaker:
     """Sessions for reading. On SQLite, the store's own sessions begin every transaction with
     ``BEGIN IMMEDIATE`` (right for writers, which would otherwise deadlock on upgrade), which
     would also queue every read of the service behind one lock: reads get an engine of their
-    own whose reads take no lock (WAL readers never block the writer nor each other)."""
+    own whose reads take no lock (WAL readers never block the writer nor each other). On
+    PostgreSQL, reads run in autocommit: under READ COMMITTED each statement sees the latest
+    commits either way, and a read then costs no BEGIN and ROLLBACK round trips."""
     if store.engine.url.get_backend_name() != "sqlite":
-        return store.sessions
+        return sessionmaker(store.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
     engine = create_engine(store.engine.url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -54,6 +66,18 @@ class Portfolio:
         self._callers: dict[Identity, Caller] = {}
         self._visible: dict[Identity, list[tuple[Any, Roles]]] = {}
 
+    def patched(self, key: tuple, changed: dict[int, tuple[Any, Roles]]) -> Portfolio:
+        """This snapshot with the rows at the given positions replaced by rows whose roles are
+        the same: the indexes (positions by person and mission) and the callers still hold."""
+        rows = list(self.rows)
+        for n, pair in changed.items():
+            rows[n] = pair
+        new = object.__new__(Portfolio)
+        new.key, new.rows, new.settings = key, rows, self.settings
+        new.by_person, new.by_mission = self.by_person, self.by_mission
+        new._callers, new._visible = dict(self._callers), {}
+        return new
+
     def caller(self, identity: Identity) -> Caller:
         found = self._callers.get(identity)
         if found is None:
@@ -79,3 +103,76 @@ class Portfolio:
             if len(self._visible) < 1_000:
                 self._visible[identity] = found
         return found
+
+
+class Snapshots:
+    """The service's current ``Portfolio``, one per process, safe to share between threads.
+
+    Every change to a partnership bumps its ``row_version`` and a new one adds a row, so
+    (count, sum of ``row_version``) moves whenever anything did; each read compares that key
+    (one aggregate) with the snapshot's. When it moved, one thread (the others wait) reads
+    every (id, ``row_version``) pair, and the full columns of the rows that differ only."""
+
+    def __init__(self, settings: Settings, roles_of: RolesOf) -> None:
+        self.settings, self.roles_of = settings, roles_of
+        self._current: Portfolio | None = None
+        self._versions: dict[str, int] = {}
+        self._positions: dict[str, int] = {}
+        self._refreshing = threading.Lock()
+
+    def current(self, session: Session) -> Portfolio:
+        key = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
+                                    .select_from(PartnershipRow)).one())
+        found = self._current
+        if found is not None and found.key == key:
+            return found
+        with self._refreshing:
+            found = self._current
+            if found is None or found.key != key:
+                found = self._current = self._refresh(session)
+            return found
+
+    def _refresh(self, session: Session) -> Portfolio:
+        versions = dict(session.connection().execute(select(PartnershipRow.id, PartnershipRow.row_version)).all())
+        key = (len(versions), sum(versions.values()))
+        old, known = self._current, self._versions
+        changed = [pid for pid, v in versions.items() if known.get(pid) != v]
+        new = sum(1 for pid in changed if pid not in known)
+        gone = len(versions) - new < len(known)  # a partnership removed (a restored store)
+        if old is None or gone or len(changed) > len(versions) // 4:
+            found = self._rebuild(key, self._rows(session, None))
+        else:
+            found = self._patch(session, key, old, changed)
+        self._versions = versions
+        return found
+
+    def _rows(self, session: Session, ids: list[str] | None) -> list[tuple[Any, Roles]]:
+        """(row, roles) of the partnerships ``ids`` (all when ``None``), in id order as Python
+        compares ids (as paging does, whatever the database's collation)."""
+        rows = []
+        for start in range(0, 1 if ids is None else len(ids), BATCH):
+            query = select(*COLUMNS)
+            if ids is not None:
+                query = query.where(PartnershipRow.id.in_(ids[start:start + BATCH]))
+            rows += session.connection().execute(query).all()
+        rows.sort(key=lambda r: r.id)
+        roles = self.roles_of(session, [(r.id, r.current_version) for r in rows])
+        return [(r, roles[(r.id, r.current_version)]) for r in rows]
+
+    def _rebuild(self, key: tuple, rows: list[tuple[Any, Roles]]) -> Portfolio:
+        self._positions = {row.id: n for n, (row, _) in enumerate(rows)}
+        return Portfolio(key, rows, self.settings)
+
+    def _patch(self, session: Session, key: tuple, old: Portfolio, changed: list[str]) -> Portfolio:
+        fresh = self._rows(session, changed)
+        if any(row.id not in self._positions for row, _ in fresh):  # a new partnership: positions move
+            merged = {row.id: (row, roles) for row, roles in old.rows}
+            merged.update((row.id, (row, roles)) for row, roles in fresh)
+            return self._rebuild(key, [merged[pid] for pid in sorted(merged)])
+        moved = {self._positions[row.id]: (row, roles) for row, roles in fresh}
+        if any(old.rows[n][1] != roles for n, (_, roles) in moved.items()):  # who is who changed
+            rows = list(old.rows)
+            for n, pair in moved.items():
+                rows[n] = pair
+            return self._rebuild(key, rows)
+        return old.patched(key, moved)

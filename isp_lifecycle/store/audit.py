@@ -33,6 +33,7 @@ from .models import AuditEntry
 
 FIELDS = ("seq", "at", "actor", "os_user", "host", "action", "partnership_id", "detail")
 KEY_FILE = "audit.key"
+HEAD = "isp.audit_head"  # session.info: (transaction, seq, hmac) of the entry last appended in it
 
 
 def canonical_json(value: Any) -> str:
@@ -87,10 +88,7 @@ def append(
     detail: dict[str, Any],
 ) -> AuditEntry:
     """Add the next row of the chain in the caller's transaction (call it last: it serialises writers)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hmac).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq + 1, last.hmac) if last else (1, "")
+    seq, prev = _next(session)
     entry = AuditEntry(
         seq=seq,
         at=at,
@@ -105,7 +103,21 @@ def append(
     entry.hmac = compute_hmac(key, prev, _fields(entry))
     session.add(entry)
     session.flush()
+    session.info[HEAD] = (session.get_transaction(), entry.seq, entry.hmac)
     return entry
+
+
+def _next(session: Session) -> tuple[int, str]:
+    """The next entry's ``seq`` and the ``hmac`` it chains from. The first append of a
+    transaction locks the log on PostgreSQL (until the commit: writers append one at a time)
+    and reads its head; the next ones in the same transaction chain from what it appended."""
+    known = session.info.get(HEAD)
+    if known is not None and known[0] is session.get_transaction():
+        return known[1] + 1, known[2]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hmac).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (last.seq + 1, last.hmac) if last else (1, "")
 
 
 def _os_user() -> str:

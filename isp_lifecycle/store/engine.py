@@ -17,6 +17,9 @@ from .. import settings
 from ..errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL connections per process: 10 kept, up to 10 more under load. The web service runs
+# at most ``web.server.THREADS`` requests at once per worker, so none waits for a connection.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
 
 
 def isp_home() -> Path:
@@ -57,7 +60,7 @@ def make_engine(url: str | None = None) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             _sqlite_setup(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use the store at {safe_url(url)}: {_first_line(exc)}") from None
     return engine

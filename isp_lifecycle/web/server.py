@@ -26,10 +26,35 @@ class _NoQueryStrings(logging.Filter):
         return True
 
 
+# Requests run at once per worker (the routes are plain functions, run in threads): as many
+# as the store's pool has connections (``store.engine``), so that none waits for one; more
+# threads only share the same two cores and one interpreter lock more finely.
+THREADS = 20
+# Seconds an idle client connection stays open: longer than a proxy's or a load balancer's
+# idle timeout (often 60 s), so that the client, not the server, closes it; a server closing
+# first races the next request sent on it, which then fails (a reset connection).
+KEEP_ALIVE = 75
+
+
+class _Threads:
+    """The application, with its thread pool sized at startup (anyio's default is 40)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            from anyio import to_thread
+
+            to_thread.current_default_thread_limiter().total_tokens = THREADS
+        await self.app(scope, receive, send)
+
+
 def app_from_env():
     from . import create_app
 
-    return create_app()
+    return _Threads(create_app())
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -58,24 +83,28 @@ def config(sock: socket.socket, workers: int = 1):
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
     return uvicorn.Config("isp_lifecycle.web.server:app_from_env", factory=True, fd=sock.fileno(),
                           workers=workers, proxy_headers=False, server_header=False, log_level="info",
-                          timeout_graceful_shutdown=5)
+                          timeout_graceful_shutdown=5, timeout_keep_alive=KEEP_ALIVE)
 
 
 def run(host: str, port: int, workers: int = 1) -> int:
     """Serve until stopped (Ctrl-C or SIGTERM)."""
-    import uvicorn
-
     from ..settings import current
 
     current()  # a bad ISP_* setting stops here, with its one-line message
     sock = bind(host, port)
     print(f"{ANNOUNCE}{url_of(sock)}", file=sys.stderr, flush=True)
-    cfg = config(sock, workers)
-    if workers > 1:
+    serve(config(sock, workers), sock)
+    return 0
+
+
+def serve(cfg, sock: socket.socket) -> None:
+    """Run ``cfg`` on ``sock`` until stopped: in this process, or in ``cfg.workers`` processes
+    sharing the socket under uvicorn's supervisor."""
+    import uvicorn
+
+    if cfg.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
-        server = uvicorn.Server(cfg)
-        Multiprocess(cfg, target=server.run, sockets=[sock]).run()
+        Multiprocess(cfg, sockets=[sock]).run()  # each worker runs a Server of its own
     else:
         uvicorn.Server(cfg).run(sockets=[sock])
-    return 0
