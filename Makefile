@@ -18,12 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # `make test` is what CI runs: PostgreSQL must answer (ISP_TEST_REQUIRE_PG=1), or the run fails.
-# `make test-fast` skips the slow tests, and skips the PostgreSQL ones (one line why) when no server answers.
+# `make test-fast` skips the slow tests, and skips the PostgreSQL ones (one line why) when no server answers;
+# it runs on every core (pytest-xdist): each test has its own temporary folder, database and ports.
 test: $(STAMP) $(NODE_DEPS)
 	ISP_TEST_REQUIRE_PG=1 $(BIN)/python -m pytest
 
 test-fast: $(STAMP) $(NODE_DEPS)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 # Test-only npm packages (axe-core for the page tests, oidc-provider for single sign-on),
 # installed from their committed lock files; again only when a lock file changes.

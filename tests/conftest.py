@@ -15,6 +15,17 @@ PG_SERVER = os.environ.get("ISP_TEST_PG", "postgresql://postgres@127.0.0.1:5432"
 # Elsewhere (`make test-fast` on a laptop) the PostgreSQL tests are skipped with one line.
 REQUIRE_PG = os.environ.get("ISP_TEST_REQUIRE_PG", "") == "1"
 _pg_problem: list[str | None] = []
+_sampling: list[bool] = []  # set once the run's options are known
+
+
+def pytest_configure(config):
+    _sampling.append("not slow" in (config.getoption("markexpr", "") or ""))
+
+
+def examples(full: int) -> int:
+    """How many examples a property (hypothesis) tries: ``full`` in a run with the slow tests
+    (``make test``, CI), a sample of a fifth (at least 50) in a run without them (``make test-fast``)."""
+    return max(full // 5, min(full, 50)) if _sampling and _sampling[0] else full
 
 
 def postgres_or_skip() -> str:

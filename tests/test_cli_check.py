@@ -122,6 +122,7 @@ def test_rules_list_and_explain_show_the_pack(capsys):
     assert code == 2 and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_the_installed_command_never_shows_a_traceback_for_user_mistakes(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema: isp/v1\nid: [1\n")
@@ -172,6 +173,7 @@ def test_pydantic_keeps_its_own_plugin_loader_once_it_has_loaded_it():
     assert out.stdout.split() == ["False", "True"], out.stderr
 
 
+@pytest.mark.slow
 def test_the_installed_command_writes_every_verdict_through_a_pipe_before_it_exits(tmp_path):
     # isp check ends with os._exit once its output is flushed: nothing may be lost on the way
     files = [GH, KE] * 40
@@ -185,6 +187,7 @@ def test_the_installed_command_writes_every_verdict_through_a_pipe_before_it_exi
     assert text.returncode == 0 and text.stdout.decode().count("ISP") >= 34
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_gets_no_traceback_from_isp_check(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     proc = subprocess.Popen([ISP, "check", "--as-of", "2026-11-27", *([GH] * 200)],

@@ -13,7 +13,7 @@ from isp_lifecycle.engine import DurableEvaluator, PythonEvaluator
 from isp_lifecycle.errors import RuleEngineError
 from isp_lifecycle.facts import GATES, SCALARS
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, examples
 
 fact_values = st.fixed_dictionaries(
     {name: (st.booleans() if kind is bool else st.integers(min_value=0, max_value=3)) for name, kind in SCALARS.items()}
@@ -30,13 +30,13 @@ def python(pack):
     return PythonEvaluator(pack)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(facts=fact_values, gate=st.sampled_from(GATES))
 def test_both_evaluators_fire_the_same_rules_on_random_facts(facts, gate, durable, python):
     assert durable.fired(gate, facts) == python.fired(gate, facts)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(facts=fact_values, gate=st.sampled_from(GATES))
 def test_both_evaluators_give_identical_findings_on_random_facts(facts, gate, pack):
     from isp_lifecycle.gates import findings_for

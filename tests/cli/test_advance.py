@@ -2,6 +2,8 @@ import pytest
 
 from .conftest import GH, KE, TAMALE, Home
 
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
+
 KE_BLOCKED = [
     "ke-water-kisumu: the convene gate is BLOCKED; the findings are recorded; sent to the leaders.",
     "  ISP101 [convene-stakeholders] sectors.private: No business (private) partner has been convened.",

@@ -1,7 +1,11 @@
 import socket
 from pathlib import Path
 
+import pytest
+
 from .conftest import GH
+
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
 
 
 def test_an_import_that_would_move_the_stage_is_refused_and_names_isp_export(stocked, tmp_path):

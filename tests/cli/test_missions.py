@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
+
 
 @pytest.mark.parametrize("command", [["list"], ["review", "--no-prefect", "--format", "json", "--as-of", "2026-11-30"]])
 def test_a_mission_filter_matches_whatever_the_case(stocked, command):

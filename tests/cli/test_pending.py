@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
+
 DIRECTOR = "kboateng@mission.example.org"
 DELEGATE = "eowusu@mission.example.org"
 OLD_KEYS = ["request", "partnership", "name", "from", "to", "requested_by", "requested_at", "age_days"]

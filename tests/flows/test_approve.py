@@ -1,7 +1,11 @@
 """`isp approve` records the decision and applies the move in one transaction, before it
 touches any workflow: the store is the record, Prefect only finishes its run."""
 
+import pytest
+
 from .conftest import DIRECTOR, FIXTURES, LEADER, Workspace
+
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
 
 HEALTHY = str(FIXTURES / "healthy-convene.yaml")
 PID = "tamale-health"

@@ -121,6 +121,7 @@ def test_a_decision_recorded_when_the_workflow_is_gone_is_applied_by_the_next_ru
     assert ws.sql("SELECT count(*) FROM stage_transitions") == [(1,)]
 
 
+@pytest.mark.slow
 def test_approve_refuses_before_reaching_any_workflow(tmp_path):
     """No Prefect needed: every refusal happens in the store, first."""
     ws = Workspace(tmp_path / "home", "http://127.0.0.1:9/api")  # an address where nothing answers

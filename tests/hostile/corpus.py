@@ -15,6 +15,8 @@ Three parts:
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -34,6 +36,12 @@ class Case:
 
 
 def _fixture(name: str = "gh-mnh-north.yaml") -> dict:
+    """A fresh copy of the fixture, read (through the project's reader) once per run."""
+    return copy.deepcopy(_read_fixture(name))
+
+
+@functools.cache
+def _read_fixture(name: str) -> dict:
     from isp_lifecycle.document import read_yaml
 
     return read_yaml((FIXTURES / name).read_text("utf-8"))

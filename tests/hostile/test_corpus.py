@@ -90,6 +90,7 @@ def test_a_reported_case_alone_gets_its_verdict_and_exit_status(name, cases, fil
         assert f"{path}: {case.expect}: " in ran.stderr
 
 
+@pytest.mark.slow
 def test_a_hostile_document_on_standard_input_is_refused_at_its_path(cases):
     case = next(c for c in cases if c.name == "nul-in-name-yaml")
     ran = isp(["check", "-"], stdin=case.data)

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from isp_lifecycle.document import decode, loads
 from isp_lifecycle.errors import InvalidDocument, UnreadableDocument
 
+from ..conftest import examples
 from .corpus import FIXTURES, HOSTILE_SNIPPETS
 
 BASE = (FIXTURES / "gh-mnh-north.yaml").read_text("utf-8")
 YAMLISH = st.text(alphabet=st.sampled_from(list("ab1 :-,[]{}&*!|>'\"#%?\n\t\r\\\x00\x1b\x85\u2028\ud800é")), max_size=200)
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _read(text: str, json_only: bool = False) -> None:

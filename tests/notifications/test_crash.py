@@ -12,6 +12,8 @@ import pytest
 
 from .helpers import CRASH_EXIT, deliverer, moved, rows
 
+pytestmark = pytest.mark.slow  # kills and restarts delivery processes (make test runs it; make test-fast does not)
+
 
 def run_delivery(crash_at: str | None, lease_seconds: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(deliverer(crash_at, lease_seconds), env=dict(os.environ), capture_output=True, text=True,

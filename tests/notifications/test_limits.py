@@ -38,7 +38,7 @@ def user_templates(tmp_path, body: str):
     return folder
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if "time" in c else c for c in CASES])
 def test_a_template_over_a_limit_fails_its_own_messages_and_the_others_are_delivered(
         store, smtp, tmp_path, monkeypatch, case):
     body, reason = CASES[case]

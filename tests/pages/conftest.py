@@ -11,6 +11,7 @@ from isp_lifecycle.store import Store
 from .site import ADMIN, app_for, seed, session_for
 
 NOW = datetime(2026, 11, 27, 12, 0)
+AUDIT_KEY = "pages-test-key"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -23,14 +24,27 @@ def pages_backend(request, tmp_path_factory):
     chosen.drop_all()
 
 
+@pytest.fixture(scope="session")
+def seeded(pages_backend, tmp_path_factory):
+    """A database migrated and seeded once per backend; each test opens its own copy of it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ISP_AUDIT_KEY", AUDIT_KEY)
+        patch.setenv("ISP_HOME", str(tmp_path_factory.mktemp("pages-seed")))
+        url = pages_backend.new_database()
+        store = Store.open(url)
+        ids = seed(store, datetime.utcnow())
+        store.close()
+    return url, ids
+
+
 @pytest.fixture
-def env(tmp_path, monkeypatch, pages_backend):
-    monkeypatch.setenv("ISP_AUDIT_KEY", "pages-test-key")
+def env(tmp_path, monkeypatch, pages_backend, seeded):
+    monkeypatch.setenv("ISP_AUDIT_KEY", AUDIT_KEY)
     monkeypatch.setenv("ISP_HOME", str(tmp_path))
-    store = Store.open(pages_backend.new_database())
-    ids = seed(store, datetime.utcnow())
+    template, ids = seeded
+    store = Store.open(pages_backend.copy_of(template))
     settings = Settings(home=tmp_path, remind_days=7, admins=frozenset({ADMIN}))
-    yield store, settings, ids
+    yield store, settings, dict(ids)
     store.close()
 
 

@@ -3,6 +3,8 @@
 import json
 import re
 
+import pytest
+
 from isp_lifecycle.store.models import Base
 
 from .conftest import outbox
@@ -19,6 +21,7 @@ def without_ids(lines):
     return re.sub(r"approval_requests\.\d+", "approval_requests.N", json.dumps(lines))
 
 
+@pytest.mark.slow
 def test_the_flow_run_on_a_prefect_server_gives_the_same_results_as_the_bare_core(store, prefect_api, capsys):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 

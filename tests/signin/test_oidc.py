@@ -53,6 +53,7 @@ def sso_web(make_web, oidc_provider):
     return make_web(oidc_issuer=oidc_provider, require_signed_in=True, **CLIENT)
 
 
+@pytest.mark.slow
 def test_the_whole_approval_with_single_sign_on_even_when_signing_in_is_required(healthy, sso_web):  # noqa: F811
     request_id = requested(healthy, sso_web)
     with browser(sso_web) as director:
@@ -69,6 +70,7 @@ def test_the_whole_approval_with_single_sign_on_even_when_signing_in_is_required
     assert stage(healthy) == "commit" and listed["method"] == "oidc"
 
 
+@pytest.mark.slow
 def test_an_unverified_email_from_the_provider_signs_nobody_in(healthy, sso_web):  # noqa: F811
     with browser(sso_web) as client:
         before = dump(healthy)
@@ -78,12 +80,14 @@ def test_an_unverified_email_from_the_provider_signs_nobody_in(healthy, sso_web)
     assert dump(healthy) == before
 
 
+@pytest.mark.slow
 def test_someone_no_partnership_names_is_not_signed_in_by_the_provider(healthy, sso_web):  # noqa: F811
     with browser(sso_web) as client:
         back = single_sign_on(client, sso_web, "outsider")
         assert back.status_code == 403 and "isp_session" not in client.cookies
 
 
+@pytest.mark.slow
 def test_a_callback_this_browser_did_not_start_is_refused(healthy, sso_web):  # noqa: F811
     with browser(sso_web) as client:
         back = client.get("/auth/oidc/callback", params={"code": "forged", "state": "forged"})

@@ -32,6 +32,18 @@ class SqliteBackend:
     def new_database(self) -> str:
         return f"sqlite:///{self.folder / f'isp-{uuid.uuid4().hex[:8]}.db'}"
 
+    def copy_of(self, url: str) -> str:
+        """A new database holding what the one at ``url`` holds (a template filled once)."""
+        import sqlite3
+
+        copy = self.new_database()
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as source, \
+                sqlite3.connect(copy.removeprefix("sqlite:///")) as target:
+            source.backup(target)
+        source.close()
+        target.close()
+        return copy
+
     def drop_all(self) -> None:  # the temporary folder goes with pytest's tmp_path_factory
         pass
 
@@ -52,6 +64,14 @@ class PostgresBackend:
         name = f"{self.prefix}_{len(self.created)}"
         with self._admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1]}/{name}"
+
+    def copy_of(self, url: str) -> str:
+        """A new database holding what the one at ``url`` holds (a template filled once, unused)."""
+        name = f"{self.prefix}_{len(self.created)}"
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
         self.created.append(name)
         return f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1]}/{name}"
 

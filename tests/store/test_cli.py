@@ -92,6 +92,7 @@ def test_audit_verify_exits_1_naming_the_tampered_entry(store, capsys):
     assert code == 1 and "audit entry 2" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_installed_isp_command_reports_an_unknown_id_without_a_traceback(store):
     isp_command = Path(sys.executable).parent / "isp"
     result = subprocess.run([str(isp_command), "show", "nope"], capture_output=True, text=True, timeout=60)

@@ -8,8 +8,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ..prefect_server import free_port
 from .conftest import DIRECTOR, LEADER, OUTSIDER
+
+pytestmark = pytest.mark.slow  # runs `isp` in subprocesses (make test runs it; make test-fast does not)
 
 PROBE = ("import json, sys\nfrom isp_lifecycle.cli import main\nrc = main(sys.argv[1:])\n"
          "print(json.dumps({'rc': rc, 'prefect': any(m.split('.')[0] == 'prefect' for m in sys.modules)}),"
