@@ -138,7 +138,8 @@ def move_within(tx: UnitOfWork, partnership_id: str, to: str | None, identity: I
         )
     )
     payload = {"partnership": partnership_id, "from": from_stage, "to": target, "version": version.version,
-               "stage_entered": doc.stage_entered.isoformat()}
+               "stage_entered": doc.stage_entered.isoformat(), "partnership_name": doc.name,
+               "leaders": [{"name": p.name, "email": p.email} for p in doc.leaders]}  # whom the partners ask
     recipients = outbox.for_event("stage-moved", doc)
     tx.notify("stage-moved", f"{partnership_id}-v{version.version}", partnership_id, recipients, payload)
     tx.audit("move", partnership_id,
