@@ -47,6 +47,7 @@ from .store.models import (
 )
 
 PAGE_SIZE = 50
+CLOSED_LISTED = 10  # closed partnerships named on a page (a report names up to its limit)
 CACHED = 256
 
 
@@ -146,7 +147,8 @@ def review_content(store: Store, review_id: int, *, limit: int) -> dict[str, Any
         everything, mission = Scope(True, frozenset()), review.mission or None
         content = _summary(session, review, everything, mission)
         rows, total = _rows(session, review, everything, mission, 0, limit, findings=True)
-    return {**content, "rows": rows, "total": total, "page": 1, "pages": 1}
+        closed = _closed(session, everything, mission, limit)
+    return {**content, "rows": rows, "total": total, "page": 1, "pages": 1, **closed}
 
 
 def _view(store: Store, now: tuple, wanted: Scope, mission: str | None, page: int) -> dict[str, Any]:
@@ -157,7 +159,8 @@ def _view(store: Store, now: tuple, wanted: Scope, mission: str | None, page: in
         key = ("summary", now[0], review.id, now[2], wanted, mission)  # a review's record never changes
         content = _cache.get_or(key, lambda: _summary(session, review, wanted, mission))
         rows, total = _rows(session, review, wanted, mission, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    return {**content, "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE))}
+        closed = _closed(session, wanted, mission, CLOSED_LISTED)
+    return {**content, "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), **closed}
 
 
 def _summary(session, review: PortfolioReview, wanted: Scope, mission: str | None) -> dict[str, Any]:
@@ -170,7 +173,7 @@ def _summary(session, review: PortfolioReview, wanted: Scope, mission: str | Non
     kinds = trends.alert_kinds(session, review, within)
     return {"review": review, "previous": reviews[1] if len(reviews) > 1 else None, "trends": totals,
             "changes": trends.changes(totals, kinds), "alert_kinds": kinds,
-            "principles": trends.principles(session, review, within), "closed": _closed(session, wanted, mission),
+            "principles": trends.principles(session, review, within),
             "missions": _missions(session, review, wanted), "stages": trends.REVIEWED_STAGES}
 
 
@@ -222,11 +225,14 @@ def _missions(session, review: PortfolioReview, wanted: Scope) -> list[str]:
     return sorted(session.scalars(query), key=str.casefold)
 
 
-def _closed(session, wanted: Scope, mission: str | None) -> int:
-    """Closed partnerships in scope now (a review skips them): so that the portfolio is whole."""
-    query = select(func.count()).select_from(PartnershipRow).where(PartnershipRow.stage == "closed")
+def _closed(session, wanted: Scope, mission: str | None, limit: int) -> dict[str, Any]:
+    """The closed partnerships in scope now (a review skips them), counted and the first ``limit``
+    named: so that the portfolio is whole."""
+    query = select(PartnershipRow.id, PartnershipRow.name).where(PartnershipRow.stage == "closed")
     if mission:
         query = query.where(func.lower(PartnershipRow.mission) == mission.casefold())
     if not wanted.everything:
         query = query.where(func.lower(PartnershipRow.mission).in_(wanted.missions))
-    return session.scalar(query) or 0
+    count = session.scalar(select(func.count()).select_from(query.subquery()))
+    named = session.execute(query.order_by(PartnershipRow.name, PartnershipRow.id).limit(limit)).all()
+    return {"closed": count or 0, "closed_named": [{"id": pid, "name": name} for pid, name in named]}

@@ -113,3 +113,13 @@ def test_a_single_review_shows_its_totals_without_a_row_of_marks(client):
     html = signed_in(_reviewed(client), DIRECTOR).get("/portfolio").text
     assert _row(html, "Reviewed") == [4] and "the first on record" in html
     assert 'class="marks"' not in html and "Since the previous review" not in html
+
+
+def test_closed_partnerships_which_no_review_reads_are_named_so_the_portfolio_is_whole(client):
+    from .site import healthy
+
+    services.import_document(client.store, healthy(id="tamale-done", name="Tamale Done Partnership", stage="closed"),
+                             actor=LEADER)
+    html = signed_in(_reviewed(client), DIRECTOR).get("/portfolio").text
+    assert "1 closed partnership is not reviewed: Tamale Done Partnership tamale-done" in _text(html)
+    assert "tamale-done" not in _listed(html) and "tamale-old" in _listed(html)

@@ -74,7 +74,7 @@ def test_the_report_shows_the_trend_what_changed_failing_principles_and_what_to_
     assert "Principles most often blocking" in text and ">convene-stakeholders<" in html
     assert "What to do: " in text and "ke-water-kisumu" in text
     assert "No finding: every condition of the handbook this gate checks is met." in text  # gh-healthy
-    assert "1 closed partnership is not reviewed" in text
+    assert "1 closed partnership is not reviewed: Northern Ghana Maternal and Newborn Health Partnership gh-closed" in text
     assert "<script>alert(1)</script>" not in html and "Tamale &lt;script&gt;" in html
 
 
