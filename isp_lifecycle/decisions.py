@@ -176,7 +176,8 @@ def _move(tx: UnitOfWork, row: PartnershipRow, current: Partnership, to: str | N
 def _move_message(move: _Move) -> outbox.Message:
     doc, number = move.doc, move.version.version
     payload = {"partnership": doc.id, "from": move.from_stage, "to": move.to_stage, "version": number,
-               "stage_entered": doc.stage_entered.isoformat(), "partnership_name": doc.name}
+               "stage_entered": doc.stage_entered.isoformat(), "partnership_name": doc.name,
+               "leaders": [{"name": p.name, "email": p.email} for p in doc.leaders]}  # whom the partners ask
     return outbox.Message("stage-moved", f"{doc.id}-v{number}", doc.id, outbox.for_event("stage-moved", doc), payload)
 
 

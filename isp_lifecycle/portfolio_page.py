@@ -7,13 +7,19 @@ with what happened since: a request waiting for a decision now, a partnership th
 the review's as-of date (flagged, never a negative age). Needs attention first: a decision
 waiting, then a blocked gate, then alerts; then the longest in their stage. Paged, so the page
 stays light on a 10,000-partnership store. New alerts come from the review's record
-(``new_alerts``), cleared ones from the standing alerts it closed on its date.
+(``new_alerts``), cleared ones from the standing alerts it closed on its date. Beyond counts,
+``portfolio_trends`` gives each partnership its standing in the last reviews and the portfolio
+its totals per review, alerts by kind and the principles most often blocking.
+
+``view`` is one page of the web's portfolio; ``review_content`` the same content for one
+recorded review, whole, which ``isp report`` renders from the same templates.
 
 Both the scope and a page cost a scan of the store (~0.2 s each on 10,000 partnerships on
 SQLite), yet stay the same until something changes: every change of the record writes an audit
 entry and a review its finish time, so (latest audit entry, latest finished review) is a stamp
 read through two primary-key or narrow lookups, and a small per-process cache keyed by it
-answers repeated views at once, in every process serving the same store.
+answers repeated views at once, in every process serving the same store. What depends on the
+review alone (trends, alerts by kind, principles) is cached by the review, across changes.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from . import portfolio_trends as trends
 from .assessments_view import grid
 from .authz import Roles
 from .settings import Settings
@@ -41,7 +48,7 @@ from .store.models import (
 )
 
 PAGE_SIZE = 50
-TRENDS = 6  # reviews shown in the trend
+CLOSED_LISTED = 10  # closed partnerships named on a page (a report names up to its limit)
 CACHED = 256
 
 
@@ -129,41 +136,81 @@ def _within(query, wanted: Scope, mission: str | None):
 
 def view(store: Store, wanted: Scope, *, mission: str | None = None, page: int = 1) -> dict[str, Any]:
     """One page of the latest review's partnerships in ``wanted`` (and ``mission``)."""
-    page = max(1, page)
-    return _cache.get_or(("view", stamp(store), wanted, mission, page), lambda: _view(store, wanted, mission, page))
+    page, now = max(1, page), stamp(store)
+    return _cache.get_or(("view", now, wanted, mission, page), lambda: _view(store, now, wanted, mission, page))
 
 
-def _view(store: Store, wanted: Scope, mission: str | None, page: int) -> dict[str, Any]:
+def review_content(store: Store, review_id: int, *, limit: int) -> dict[str, Any]:
+    """The portfolio page's content for one recorded review, whole (its first ``limit``
+    partnerships, each with its findings): what ``isp report`` renders."""
+    with store.sessions() as session:
+        review = session.get(PortfolioReview, review_id)
+        everything, mission = Scope(True, frozenset()), review.mission or None
+        content = _summary(session, review, everything, mission)
+        rows, total = _rows(session, review, everything, mission, 0, limit, findings=True)
+        closed = _closed(session, everything, mission, limit)
+    return {**content, "rows": rows, "total": total, "page": 1, "pages": 1, **closed}
+
+
+def _view(store: Store, now: tuple, wanted: Scope, mission: str | None, page: int) -> dict[str, Any]:
     with store.sessions() as session:
         review = _latest_review(session)
         if review is None or wanted.empty:
-            return {"review": review, "rows": [], "page": page, "pages": 1, "total": 0, "missions": [], "trends": []}
-        pending = (select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id).label("request"))
-                   .where(ApprovalRequest.status == "pending").group_by(ApprovalRequest.partnership_id).subquery())
-        attention = case((pending.c.request.is_not(None), 0), (PortfolioReviewResult.blocking > 0, 1),
-                         (func.json_array_length(PortfolioReviewResult.alerts) > 0, 2), else_=3)
-        base = _within(select(PortfolioReviewResult, pending.c.request, PartnershipRow.stage)
-                       .outerjoin(pending, pending.c.partnership_id == PortfolioReviewResult.partnership_id)
-                       .join(PartnershipRow, PartnershipRow.id == PortfolioReviewResult.partnership_id)
-                       .where(PortfolioReviewResult.review_id == review.id), wanted, mission)
-        total = session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = session.execute(base.order_by(attention, PortfolioReviewResult.days_in_stage.desc(), PortfolioReviewResult.partnership_id)
-                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        cleared = _cleared(session, review, [r.partnership_id for r, _, _ in rows])
-        return {
-            "review": review, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "total": total,
-            "rows": [_row(r, request, stage_now, cleared.get(r.partnership_id, [])) for r, request, stage_now in rows],
-            "missions": _missions(session, review, wanted),
-            "trends": _trends(session, wanted, mission),
-            "assessments": grid(session, [r.partnership_id for r, _, _ in rows]),
-        }
+            return {"review": review, "rows": [], "page": page, "pages": 1, "total": 0}
+        key = ("summary", now[0], review.id, now[2], wanted, mission)  # a review's record never changes
+        content = _cache.get_or(key, lambda: _summary(session, review, wanted, mission))
+        rows, total = _rows(session, review, wanted, mission, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        closed = _closed(session, wanted, mission, CLOSED_LISTED)
+        ratings = grid(session, [r["id"] for r in rows])  # the partners' latest ratings (docs/assessments.md)
+    return {**content, "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+            "assessments": ratings, **closed}
 
 
-def _row(r: PortfolioReviewResult, request: int | None, stage_now: str, cleared: list[str]) -> dict[str, Any]:
+def _summary(session, review: PortfolioReview, wanted: Scope, mission: str | None) -> dict[str, Any]:
+    """What does not change until another review: the trend, alerts by kind, failing principles."""
+    def within(query):
+        return _within(query, wanted, mission)
+
+    reviews = trends.recent(session, review)
+    totals = trends.totals(session, reviews, within)
+    kinds = trends.alert_kinds(session, review, within)
+    return {"review": review, "previous": reviews[1] if len(reviews) > 1 else None, "trends": totals,
+            "changes": trends.changes(totals, kinds), "alert_kinds": kinds,
+            "principles": trends.principles(session, review, within),
+            "missions": _missions(session, review, wanted), "stages": trends.REVIEWED_STAGES}
+
+
+def _rows(session, review: PortfolioReview, wanted: Scope, mission: str | None, offset: int, limit: int,
+          findings: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """Needs attention first: a decision waiting, a blocked gate, alerts; then the longest in
+    their stage. With each row its marks across the last reviews and the alerts it cleared."""
+    pending = (select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id).label("request"))
+               .where(ApprovalRequest.status == "pending").group_by(ApprovalRequest.partnership_id).subquery())
+    attention = case((pending.c.request.is_not(None), 0), (PortfolioReviewResult.blocking > 0, 1),
+                     (func.json_array_length(PortfolioReviewResult.alerts) > 0, 2), else_=3)
+    base = _within(select(PortfolioReviewResult, pending.c.request, PartnershipRow.stage)
+                   .outerjoin(pending, pending.c.partnership_id == PortfolioReviewResult.partnership_id)
+                   .join(PartnershipRow, PartnershipRow.id == PortfolioReviewResult.partnership_id)
+                   .where(PortfolioReviewResult.review_id == review.id), wanted, mission)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.execute(base.order_by(attention, PortfolioReviewResult.days_in_stage.desc(),
+                                         PortfolioReviewResult.partnership_id).offset(offset).limit(limit)).all()
+    ids = [r.partnership_id for r, _, _ in rows]
+    cleared = _cleared(session, review, ids)
+    trail = trends.marks(session, trends.recent(session, review, trends.MARKS), ids)
+    return [_row(r, request, stage_now, cleared.get(r.partnership_id, []), trail[r.partnership_id], findings)
+            for r, request, stage_now in rows], total
+
+
+def _row(r: PortfolioReviewResult, request: int | None, stage_now: str, cleared: list[str],
+         marks: list[dict[str, Any]], findings: bool) -> dict[str, Any]:
+    """One partnership as the review found it. ``days_in_stage`` is the review's raw difference:
+    negative when the partnership entered its stage after the review's date (never shown as an age)."""
     return {"id": r.partnership_id, "name": r.name, "mission": r.mission, "stage": r.stage,
-            "days_in_stage": max(0, r.days_in_stage), "blocking": r.blocking, "alerts": r.alerts,
-            "new_alerts": r.new_alerts, "cleared": cleared, "request": request,
-            "moved_since": stage_now != r.stage, "stage_now": stage_now}
+            "days_in_stage": r.days_in_stage, "blocking": r.blocking, "alerts": r.alerts,
+            "new_alerts": r.new_alerts, "cleared": cleared, "request": request, "gate": r.verdict["gate"],
+            "moved_since": stage_now != r.stage, "stage_now": stage_now, "marks": marks,
+            "findings": r.verdict["findings"] if findings else None}
 
 
 def _cleared(session, review: PortfolioReview, ids: list[str]) -> dict[str, list[str]]:
@@ -181,14 +228,14 @@ def _missions(session, review: PortfolioReview, wanted: Scope) -> list[str]:
     return sorted(session.scalars(query), key=str.casefold)
 
 
-def _trends(session, wanted: Scope, mission: str | None) -> list[dict[str, Any]]:
-    """The last reviews, oldest first: how many partnerships, blocked, with alerts, with new ones."""
-    reviews = session.scalars(select(PortfolioReview).where(PortfolioReview.status == "complete")
-                              .order_by(PortfolioReview.as_of.desc(), PortfolioReview.id.desc()).limit(TRENDS)).all()
-    out = []
-    for review in reversed(reviews):
-        query = _within(select(func.count(), func.sum(case((PortfolioReviewResult.blocking > 0, 1), else_=0)))
-                        .where(PortfolioReviewResult.review_id == review.id), wanted, mission)
-        count, blocked = session.execute(query).one()
-        out.append({"as_of": review.as_of, "partnerships": count or 0, "blocked": blocked or 0})
-    return out
+def _closed(session, wanted: Scope, mission: str | None, limit: int) -> dict[str, Any]:
+    """The closed partnerships in scope now (a review skips them), counted and the first ``limit``
+    named: so that the portfolio is whole."""
+    query = select(PartnershipRow.id, PartnershipRow.name).where(PartnershipRow.stage == "closed")
+    if mission:
+        query = query.where(func.lower(PartnershipRow.mission) == mission.casefold())
+    if not wanted.everything:
+        query = query.where(func.lower(PartnershipRow.mission).in_(wanted.missions))
+    count = session.scalar(select(func.count()).select_from(query.subquery()))
+    named = session.execute(query.order_by(PartnershipRow.name, PartnershipRow.id).limit(limit)).all()
+    return {"closed": count or 0, "closed_named": [{"id": pid, "name": name} for pid, name in named]}

@@ -62,7 +62,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                          "by": "kboateng@mission.example.org", "requested_by": "ama.mensah@ghs.example.org",
                          "text": "Have the district health teams agreed the hotline milestones?",
                          "at": "2026-12-01T09:30:00"},
-    "stage-moved": {**PARTNERSHIP, "from": "implement", "to": "review", "version": 4, "stage_entered": "2026-12-02"},
+    "stage-moved": {**PARTNERSHIP, "from": "implement", "to": "review", "version": 4, "stage_entered": "2026-12-02",
+                    "leaders": [{"name": LEADER["name"], "email": LEADER["email"]}]},
     "health-alert": {**PARTNERSHIP, "as_of": "2027-09-01", "stage": "implement", "alerts": ALERTS},
     "review-digest": {"mission": "USAID/Ghana", "as_of": "2027-09-01", "partnerships": [
         {**PARTNERSHIP, "stage": "implement", "gate": "implement", "passed": False, "alerts": ALERTS},

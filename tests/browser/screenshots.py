@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,11 +37,12 @@ def main() -> int:
         store = Store.open(f"sqlite:///{home}/isp.db")
         now = datetime.utcnow()
         seed(store, now)
+        from isp_lifecycle import review
+
+        review.run_review(store, now.date() - timedelta(days=7))  # an earlier review: the portfolio's trends
         request_id = request_on_a_second_version(store, "tamale-mnh", "Northern Region Mothers and Newborns", now)
         services.import_document(store, blocked("tamale-blocked", "Tamale Clinics Partnership"), actor=LEADER)
         approvals.open_request(store, "tamale-blocked", requested_by=LEADER)
-        from isp_lifecycle import review
-
         review.run_review(store, now.date())
         browser = Browser()
         try:

@@ -18,6 +18,10 @@ from ..prefect_server import free_port
 from .conftest import variant
 from .test_review import load_portfolio
 
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
                  "--disable-component-update", "--disable-sync"]
@@ -42,30 +46,73 @@ def write_report(tmp_path, capsys, *args):
     return out.read_text(encoding="utf-8")
 
 
-def test_the_report_asks_for_nothing_outside_the_file(two_reviews, tmp_path, capsys):
+def test_the_report_asks_for_nothing_outside_the_file(two_reviews, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ISP_WEB_URL", raising=False)
     html = write_report(tmp_path, capsys)
     outside = re.findall(r"""(?:src|href|action)\s*=|url\(|@import|<script|<link|<img|<iframe""", html, re.I)
     assert outside == []
-    assert set(re.findall(r"https?://[^\s\"'<>]+", html)) == {"http://www.w3.org/2000/svg"}  # a namespace, not a fetch
+    assert re.findall(r"https?://[^\s\"'<>]+", html) == []
+    assert "<style>" in html and ".cards>li{" in html  # the pages' stylesheet, inline
 
 
-def test_the_report_shows_stages_failing_principles_the_trend_and_what_to_do(two_reviews, tmp_path, capsys):
+def test_under_isp_web_url_the_report_links_to_the_partnership_pages_and_nowhere_else(two_reviews, tmp_path, capsys,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("ISP_WEB_URL", "https://isp.mission.example.org/")
     html = write_report(tmp_path, capsys)
-    assert "Portfolio review as of 2027-09-01" in html and "compared with the review of 2027-08-01" in html
-    assert "Portfolio by stage" in html and html.count("<svg") == 2
-    assert "Principles most often failing" in html and ">convene-stakeholders<" in html
-    assert "▲ 1 since last review" in html  # one more partnership reviewed than on 2027-08-01
-    assert "What to do: " in html and "ke-water-kisumu" in html
-    assert "gh-healthy" in html and "Nothing to do: ready for its gate, no alert." in html
-    assert "Closed (not reviewed): " in html and "(gh-closed)" in html
+    links = re.findall(r'href="([^"]*)"', html)
+    assert "https://isp.mission.example.org/partnerships/ke-water-kisumu" in links
+    assert all(re.fullmatch(r"https://isp\.mission\.example\.org/partnerships/[a-z0-9-]+", link) for link in links)
+    assert re.findall(r"""src\s*=|url\(|@import|<script|<link|<img|<iframe|<form""", html, re.I) == []
+
+
+def test_the_report_shows_the_trend_what_changed_failing_principles_and_what_to_do(two_reviews, tmp_path, capsys):
+    html = write_report(tmp_path, capsys)
+    text = _text(html)
+    assert "Portfolio review as of 1 September 2027" in text and "compared with the review of 1 August 2027" in text
+    assert "Review of 1 Sep 1 Aug Reviewed 7 6" in text  # the totals per review, newest first
+    assert "1 more reviewed" in text  # one more partnership reviewed than on 1 August
+    assert "Principles most often blocking" in text and ">convene-stakeholders<" in html
+    assert "What to do: " in text and "ke-water-kisumu" in text
+    assert "No finding: every condition of the handbook this gate checks is met." in text  # gh-healthy
+    assert "1 closed partnership is not reviewed: Northern Ghana Maternal and Newborn Health Partnership gh-closed" in text
     assert "<script>alert(1)</script>" not in html and "Tamale &lt;script&gt;" in html
+
+
+def _cards(html: str) -> list[tuple[str, int]]:
+    """(partnership, how urgent: 0 a decision waits, 1 a blocked gate, 2 alerts, 3 nothing) in the order listed."""
+    out = []
+    for card in html.split('<span class="title">')[1:]:
+        card = card[:card.index("\n  </li>")]
+        pid = re.search(r'<span class="slug">([^ ]+) ', card).group(1)
+        urgency = 0 if "decision waiting" in card else 1 if "blocking</span>" in card.split("marks")[0] else (
+            2 if '<ul class="findings">\n<li>' in card.split("marks")[0] else 3)
+        out.append((pid, urgency))
+    return out
+
+
+def test_the_report_puts_what_needs_attention_first_in_human_words_with_the_slug_beside(two_reviews, tmp_path, capsys):
+    html = write_report(tmp_path, capsys)
+    cards = _cards(html)
+    assert len(cards) == 7 and cards[0] == ("gh-waiting", 0)
+    assert [u for _, u in cards] == sorted(u for _, u in cards) and {1, 2} <= {u for _, u in cards}
+    assert "Too long in one stage" in html and '<span class="slug">stage-overdue</span>' in html
+    assert not re.search(r"-\d+ day", html)
 
 
 def test_an_earlier_review_can_be_reported_and_a_missing_one_is_bad_usage(two_reviews, tmp_path, capsys):
     html = write_report(tmp_path, capsys, "--as-of", "2027-08-01")
-    assert "Portfolio review as of 2027-08-01" in html and "the first review on record" in html
+    assert "Portfolio review as of 1 August 2027" in html and "the first on record" in html
     assert main(["report", "--as-of", "2020-01-01", "--out", str(tmp_path / "x.html")]) == 2
     assert "run `isp review` first" in capsys.readouterr().err
+
+
+def test_a_review_dated_before_a_partnership_entered_its_stage_reads_moved_after_not_minus_days(store, tmp_path,
+                                                                                                 capsys):
+    load_portfolio(store)
+    review.run_review(store, date(2020, 1, 1))  # before every stage_entered of the portfolio
+    text = _text(write_report(tmp_path, capsys))
+    assert "moved after this review's date" in text
+    assert not re.search(r"-\d+ day|for today", text)
 
 
 # ------------------------------------------------------------------ in a real browser
