@@ -10,7 +10,7 @@ import pytest
 
 from isp_lifecycle import services
 
-from ..pages.conftest import client, env, pages_backend, signed_in  # noqa: F401  (fixtures)
+from ..pages.conftest import client, env, pages_backend, seeded, signed_in  # noqa: F401  (fixtures)
 from ..pages.site import ADMIN, CONTACT, DIRECTOR, LEADER, OTHER_DIRECTOR, OUTSIDER, healthy
 from .conftest import given
 
