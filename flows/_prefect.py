@@ -37,7 +37,7 @@ DEFAULTS = {
 
 def show_output() -> None:
     """``-v``: let Prefect's own lines reach the terminal (call before Prefect is imported)."""
-    os.environ[CONSOLE_LEVEL] = "0"
+    os.environ[CONSOLE_LEVEL] = "NOTSET"
 
 
 def configure() -> None:

@@ -46,15 +46,29 @@ def serve_server_url() -> str | None:
     return url if healthy(url) else None
 
 
+_chosen: dict[str, str] = {}  # address of a local server -> how connect() described it
+
+
+def shared_server() -> str | None:
+    """The Prefect server others share, when there is one: ``PREFECT_API_URL`` as configured,
+    else the server of a running ``isp serve``; None on the embedded default (no server, or
+    only this home's local server)."""
+    configure()
+    url = os.environ.get("PREFECT_API_URL")
+    if url and url not in _chosen:
+        return url
+    return serve_server_url()
+
+
 def connect(start: bool = True) -> str:
-    """Choose the Prefect server before Prefect is imported; returns a description of it:
-    ``PREFECT_API_URL``; else ``isp serve``'s server; else this home's local server
-    ("local"), started now when none runs and ``start`` is true; else "embedded" (Prefect's
-    temporary server, started by the first flow run of this process). With ``start`` false
-    and nothing running: "none"."""
+    """Choose the Prefect server before Prefect is imported, and describe it: the shared one
+    (its address); else this home's local server ("the local server URL"), started now when
+    none runs and ``start`` is true; "embedded" (Prefect's temporary server, started by the
+    first flow run of this process) when the local one cannot start; "none" when nothing
+    runs and ``start`` is false."""
     configure()
     if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
+        return _chosen.get(os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_URL"])
     url = serve_server_url()
     if url:
         os.environ["PREFECT_API_URL"] = url
@@ -72,7 +86,8 @@ def connect(start: bool = True) -> str:
             print(f"{exc}; using Prefect's temporary server instead", file=sys.stderr, flush=True)
             return "embedded"
     os.environ["PREFECT_API_URL"] = url
-    return "local"
+    _chosen[url] = f"the local server {url}"
+    return _chosen[url]
 
 
 def store_tag() -> str:

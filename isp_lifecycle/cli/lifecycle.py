@@ -65,7 +65,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine, verbose):
 
     from isp_lifecycle.flows import runtime
 
-    if runtime.connect(start=False) in ("none", "local") and plan.gate is not None:
+    if runtime.shared_server() is None and plan.gate is not None:
         blocked = _blocked_here(partnership_id, to, requester, as_of, engine)
         if blocked is not None:
             _say_blocked(partnership_id, blocked["gate"], blocked["blocking"])
