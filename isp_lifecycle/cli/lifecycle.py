@@ -28,7 +28,7 @@ def _show_prefect(ctx, param, value: bool) -> bool:
     return value
 
 
-VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=True, callback=_show_prefect,
+VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_show_prefect,
                        help="Show Prefect's own output too (server start-up, flow-run lines).")
 
 
@@ -44,7 +44,7 @@ VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=True, callb
               help="The rule engine evaluating the gate (python: the same rules, without durable_rules).")
 @VERBOSE
 @click.pass_context
-def advance(ctx, partnership_id, to, as_, as_of, wait, engine, verbose):
+def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """Run the gate of the current stage and ask the mission director to approve the move.
 
     \b
@@ -71,8 +71,7 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine, verbose):
             _say_blocked(partnership_id, blocked["gate"], blocked["blocking"])
             ctx.exit(1)
     where = runtime.connect()
-    if verbose:
-        _say(f"{partnership_id}: running the {plan.gate or 'closing'} step ({stage} → {target}) on Prefect ({where})")
+    _say(f"{partnership_id}: running the {plan.gate or 'closing'} step ({stage} → {target}) on Prefect ({where})")
     outcome, value, flow_run_id = runtime.start_advance(
         {"partnership_id": partnership_id, "to": to, "requested_by": requester,
          "as_of": as_of and as_of.isoformat(), "engine": engine})
@@ -161,7 +160,7 @@ def _say_blocked(partnership_id: str, gate: str, blocking: list[dict]) -> None:
               help="Accepted for scripts written for earlier versions: the move no longer waits for a workflow.")
 @VERBOSE
 @click.pass_context
-def approve(ctx, partnership_id, as_, reject, note, timeout, verbose):
+def approve(ctx, partnership_id, as_, reject, note, timeout):
     """Decide the pending approval request of a partnership, then apply the decision.
 
     Refused (exit 1, nothing applied, the refusal audited) unless EMAIL is the mission
