@@ -176,12 +176,9 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     from .. import services
     from ..identity import Identity
 
-    from ..notifications.deliver import deliver_pending
-
     with open_store() as store:
         decided = services.decide_and_apply(store, partnership_id, identity=Identity.asserted(as_),
                                             approve=not reject, note=note)
-        deliver_pending(store)  # what the decision queued (the outbox's leases keep it to one copy)
     click.echo(f"{partnership_id}: request #{decided.request_id} {'rejected' if reject else 'approved'} by {as_}; "
                "applying")
     if decided.applied:
@@ -189,6 +186,7 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     else:
         click.echo(f"{partnership_id}: stays in {decided.from_stage} (rejected)")
     sys.stdout.flush()
+    _deliver_now()
 
     from isp_lifecycle.flows import runtime
 
@@ -197,6 +195,18 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     if message:
         _say(message)
     ctx.exit(0)
+
+
+def _deliver_now() -> None:
+    """Send what the decision queued, as the flow's last step used to (the outbox's leases keep
+    it to one copy); a failure leaves the messages queued for the next delivery."""
+    from ..notifications.deliver import deliver_pending
+
+    try:
+        with open_store() as store:
+            deliver_pending(store)
+    except Exception as exc:  # the decision is applied; delivery is retried later
+        _say(f"the messages stay queued ({type(exc).__name__}); `isp notifications deliver` sends them")
 
 
 @click.command()
