@@ -79,7 +79,12 @@ def main():
           f"whole command {approve:.2f} s ({approve / imports:.1f}x)")
 
     embedded_home = Path(tempfile.mkdtemp())
-    first_advance, first_moved, first_approve = cycle(env_for(embedded_home, None))
+    try:
+        first_advance, first_moved, first_approve = cycle(env_for(embedded_home, None))
+    finally:  # the home's local Prefect server, started by that cycle, is not left running
+        from isp_lifecycle.flows import local_server
+
+        local_server.stop(embedded_home / "prefect")
     print(f"embedded server (no server started by hand), fresh ISP_HOME: isp advance {first_advance:.1f} s, "
           f"isp approve -> stage moved {first_moved:.1f} s, whole command {first_approve:.1f} s "
           f"({first_approve / startup:.1f}x a server's start-up)")

@@ -1,57 +1,93 @@
 """How the ``isp`` commands reach Prefect: which server, which deployment, which run.
 
-- Server: ``PREFECT_API_URL`` when set; else the local server ``isp serve`` started (its
-  address is in ``$ISP_HOME/prefect/server.json`` while it runs); else Prefect's embedded
-  server on ``$ISP_HOME/prefect`` (no set-up, a few seconds more per command).
-- Runs: ``isp advance`` creates a run of the ``advance-partnership/advance`` deployment and
-  executes it in its own process until the run suspends. ``isp approve`` records the
-  decision and applies the move in the store first (``services.decide_and_apply``), then
-  calls ``finish_decided_run``: it resumes the waiting run, which finds its work done, and,
-  when no ``isp serve`` is polling the deployment, executes the resumed run itself.
+- Server: ``PREFECT_API_URL`` when set; else the Prefect server a running ``isp serve``
+  started (its address is in ``$ISP_HOME/prefect/server.json`` while it runs); else this
+  home's local server (``local_server``: started by the first command that needs it, reused
+  by the later ones, stopped after idle minutes or when ``isp serve`` takes over); Prefect's
+  temporary server only when the local one cannot start.
+- Runs: ``isp advance`` settles a blocked gate without Prefect; a passing gate creates a run
+  of the ``advance-partnership/advance`` deployment and executes it in its own process until
+  the run suspends. ``isp approve`` records the decision and applies the move in one
+  transaction first (``services.decide_and_apply``), then ``finish_decided_run`` settles the
+  waiting run without running any flow: resumed for a polling ``isp serve``, else marked
+  completed; with no server running, it is left for the partnership's next advance to close.
 """
 
 import json
 import os
+import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
+from . import local_server
 from ._prefect import configure, isp_home
+from .local_server import healthy
 
-SERVER_FILE = "server.json"
+SERVER_FILE = local_server.SERVE_MARKER
+
+
+def prefect_home() -> Path:
+    return Path(os.environ.get("PREFECT_HOME") or isp_home() / "prefect")
 
 
 def server_file() -> Path:
-    return Path(os.environ.get("PREFECT_HOME") or isp_home() / "prefect") / SERVER_FILE
+    """The marker of the Prefect server a running ``isp serve`` started."""
+    return prefect_home() / SERVER_FILE
 
 
-def healthy(url: str) -> bool:
+def serve_server_url() -> str | None:
+    """The address of the Prefect server of a running ``isp serve``, when it answers."""
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+        url = json.loads(server_file().read_text())["url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url if healthy(url) else None
 
 
+_chosen: dict[str, str] = {}  # address of a local server -> how connect() described it
 
 
-def connect() -> str:
-    """Choose the Prefect server before Prefect is imported; returns a description of it."""
+def shared_server() -> str | None:
+    """The Prefect server others share, when there is one: ``PREFECT_API_URL`` as configured,
+    else the server of a running ``isp serve``; None on the embedded default (no server, or
+    only this home's local server)."""
+    configure()
+    url = os.environ.get("PREFECT_API_URL")
+    if url and url not in _chosen:
+        return url
+    return serve_server_url()
+
+
+def connect(start: bool = True) -> str:
+    """Choose the Prefect server before Prefect is imported, and describe it: the shared one
+    (its address); else this home's local server ("the local server URL"), started now when
+    none runs and ``start`` is true; "embedded" (Prefect's temporary server, started by the
+    first flow run of this process) when the local one cannot start; "none" when nothing
+    runs and ``start`` is false."""
     configure()
     if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    path = server_file()
-    if path.exists():
+        return _chosen.get(os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_URL"])
+    url = serve_server_url()
+    if url:
+        os.environ["PREFECT_API_URL"] = url
+        return url
+    home = prefect_home()
+    url, _ = local_server.ensure(home, start=False)
+    if url is None and not start:
+        return "none"
+    if url is None:
+        print("starting the local Prefect server of this ISP_HOME (once: later commands reuse it; "
+              f"it stops after {local_server.IDLE_SECONDS // 60} idle minutes)", file=sys.stderr, flush=True)
         try:
-            url = json.loads(path.read_text())["url"]
-        except (OSError, ValueError, KeyError):
-            url = None
-        if url and healthy(url):
-            os.environ["PREFECT_API_URL"] = url
-            return url
-    return "embedded"
+            url, _ = local_server.ensure(home)
+        except local_server.LocalServerError as exc:
+            print(f"{exc}; using Prefect's temporary server instead", file=sys.stderr, flush=True)
+            return "embedded"
+    os.environ["PREFECT_API_URL"] = url
+    _chosen[url] = f"the local server {url}"
+    return _chosen[url]
 
 
 def store_tag() -> str:
@@ -112,6 +148,7 @@ def start_advance(parameters: dict) -> tuple[str, object, UUID]:
     from .advance import DEPLOYMENT_NAME, FLOW_NAME
 
     ensure_advance_deployment()
+    close_stale_runs(parameters["partnership_id"])
     flow_run = run_deployment(f"{FLOW_NAME}/{DEPLOYMENT_NAME}", parameters=parameters, timeout=0,
                               tags=tags(parameters["partnership_id"]))
     outcome, value = execute(flow_run)
@@ -175,27 +212,62 @@ def read_run(flow_run_id: UUID):
         return client.read_flow_run(flow_run_id)
 
 
-def finish_decided_run(partnership_id: str, decision: dict) -> str:
-    """Let the run that waited for a decision, already recorded and applied in the store,
-    complete: resume it (it finds its steps done) and, unless a running ``isp serve`` takes
-    it, execute it here. Returns a line for the user, empty when all went as usual. Never
-    raises: the store is the record, and a resumed run Prefect could not finish now is run
-    by the next ``isp serve``."""
+def close_run(flow_run_id: UUID, message: str) -> None:
+    """Mark a waiting run completed: its work (the decision and the move) is done in the store."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Completed
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run_id, Completed(message=message), force=True)
+
+
+def finish_decided_run(partnership_id: str, decision: dict, request_id: int | None = None) -> str:
+    """Settle the run that waited for a decision already recorded and applied in the store.
+
+    Nothing is started for it and no flow runs here: when no Prefect server runs (the local
+    one stopped when idle), the waiting run is closed by the partnership's next advance
+    (``close_stale_runs``); with a running ``isp serve`` polling, the run is resumed and
+    ``isp serve`` runs it (it finds its steps done); otherwise the run is marked completed.
+    Returns a line for the user, empty when all went as usual. Never raises: the store is the
+    record."""
     try:
-        connect()
-        resumed = next((run for run in waiting_runs(partnership_id) if resume(run.id, decision)), None)
-        if resumed is None:  # the run is gone (crashed, timed out): nothing is left for it to do
+        if connect(start=False) == "none":
             return ""
-        if serve_is_polling():
-            return "a running `isp serve` resumes the workflow"
-        run = read_run(resumed.id)
-        if run.state is not None and run.state.is_scheduled():
-            outcome, _ = execute(run)
-            return "" if outcome in ("completed", "taken") else f"{partnership_id}: workflow run {resumed.id} {outcome}"
+        runs = waiting_runs(partnership_id)
+        if runs and serve_is_polling():
+            if any(resume(run.id, decision) for run in runs):
+                return "a running `isp serve` resumes the workflow"
+            return ""
+        what = f"request #{request_id}" if request_id is not None else "the request"
+        done = "approved" if decision["decision"] == "approve" else "rejected"
+        for run in runs:
+            close_run(run.id, f"{what} {done} by {decision['approver']}, recorded and applied by isp approve")
         return ""
     except Exception as exc:  # Prefect unreachable or failing: the decision is applied all the same
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"{partnership_id}: the decision is applied; its workflow could not be finished now ({text[:200]})"
+
+
+def close_stale_runs(partnership_id: str) -> int:
+    """Before a new advance: close the partnership's runs still waiting for a decision that was
+    taken while no Prefect server ran (no request of the partnership is open at that point)."""
+    runs = waiting_runs(partnership_id)
+    for run in runs:
+        close_run(run.id, "its request was settled while no Prefect server ran")
+    return len(runs)
+
+
+def drain_background(timeout: float = 5) -> None:
+    """Send what Prefect's background workers of this process still hold (run logs, events)
+    while the server answers: call before stopping a server this process used. Never raises."""
+    if "prefect" not in sys.modules:
+        return
+    try:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)  # every queue service of the process: logs and events
+    except Exception:  # logs are a courtesy; stopping must not fail on them
+        pass
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.5) -> bool:

@@ -15,8 +15,9 @@ import threading
 import time
 from pathlib import Path
 
-from ._prefect import configure
-from .runtime import healthy, server_file
+from . import local_server
+from ._prefect import configure, show_output
+from .runtime import drain_background, healthy, prefect_home, server_file
 
 DELIVER_EVERY_SECONDS = 60
 ESCALATE_CRON = "0 * * * *"  # hourly: reminders are due by the day, so an hour is prompt enough
@@ -131,8 +132,18 @@ def stop_web(web) -> None:
     web.should_exit = True
 
 
+def take_over_local_server() -> None:
+    """Stop the local Prefect server the lifecycle commands started in this ISP_HOME (same
+    database): from now on `isp serve`'s own server is the one they find."""
+    if local_server.stop(prefect_home()):
+        print("isp serve: stopped the local Prefect server of this ISP_HOME; taking over from it",
+              file=sys.stderr, flush=True)
+
+
 def serve_forever(port: int = 4200, web_port: int = 8420) -> int:
+    show_output()  # the long-running process: Prefect's lines are its log
     configure()
+    take_over_local_server()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     proc = None
     if not os.environ.get("PREFECT_API_URL"):
@@ -154,12 +165,7 @@ def serve_forever(port: int = 4200, web_port: int = 8420) -> int:
                 server_file().unlink()
             except OSError:
                 pass
-            try:  # send the last run logs while the server still answers
-                from prefect.logging.handlers import APILogHandler
-
-                APILogHandler.flush()
-            except Exception:  # logs are a courtesy; stopping must not fail on them
-                pass
+            drain_background()  # send the last run logs while the server still answers
             os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=20)

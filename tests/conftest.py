@@ -82,6 +82,11 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session):
+    from .local_prefect import stop_local_servers
+
+    factory = session.config._tmp_path_factory
+    if factory._basetemp is not None:  # the local Prefect servers the lifecycle commands started
+        stop_local_servers(factory.getbasetemp())
     if "server" in _early:
         _early["thread"].join()
         _early.pop("server").stop()

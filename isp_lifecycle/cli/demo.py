@@ -109,7 +109,7 @@ def demo(workspace):
         _isp("advance", BLOCKED, "--as-of", AS_OF)
 
     steps.say(f"advancing {MOVER} from convene: the gate passes and the workflow waits for the director "
-              "(starting Prefect's embedded server, ~15 s)")
+              "(starting the workspace's local Prefect server, ~15 s)")
     with _quiet():
         code = _isp("advance", MOVER, "--as-of", AS_OF, "--as", LEADER)
     if code:
@@ -137,13 +137,33 @@ def demo(workspace):
         _isp("report", "--as-of", AS_OF, "--out", str(report))
     steps.say(f"wrote the HTML report {report}")
 
+    _stop_local_prefect(home)
+    isp = _shown(Path(sys.executable).parent / "isp")
     click.echo()
     click.echo(f"Done in {time.monotonic() - steps.started:.0f} s. Where to look:")
     click.echo(f"  outbox:  {home / 'outbox'} ({len(outbox)} messages, one .eml file each)")
     click.echo(f"  report:  {report} (open it in a browser)")
-    click.echo(f"  store:   ISP_HOME={home} isp list")
-    click.echo(f"  moved:   ISP_HOME={home} isp export {MOVER}")
-    click.echo("  Prefect: start `isp serve` with that ISP_HOME for the UI at http://127.0.0.1:4200")
+    click.echo(f"  store:   ISP_HOME={home} {isp} list")
+    click.echo(f"  moved:   ISP_HOME={home} {isp} export {MOVER}")
+    click.echo(f"  Prefect: ISP_HOME={home} {isp} serve, for the UI at http://127.0.0.1:4200 (Ctrl-C stops it)")
+    click.echo(f"  next:    the tour in README.md; first: export PATH=\"{_shown(Path(sys.executable).parent, '$PWD/')}:$PATH\"")
+
+
+def _shown(path: Path, prefix: str = "") -> str:
+    """A path as a reader types it: relative to the current folder when inside it."""
+    try:
+        return prefix + str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _stop_local_prefect(home: Path) -> None:
+    """Leave nothing running: the local Prefect server the story started stops now, not after
+    its idle minutes (a later command in that workspace starts it again)."""
+    from isp_lifecycle.flows import local_server, runtime
+
+    runtime.drain_background()  # this process's last run logs, while the server answers
+    local_server.stop(home / "prefect")
 
 
 _DEVNULL = open(os.devnull, "w")  # kept open: Prefect's log handlers may hold on to it

@@ -20,6 +20,18 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _show_prefect(ctx, param, value: bool) -> bool:
+    if value:
+        from isp_lifecycle.flows._prefect import show_output
+
+        show_output()
+    return value
+
+
+VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_show_prefect,
+                       help="Show Prefect's own output too (server start-up, flow-run lines).")
+
+
 @click.command()
 @click.argument("partnership_id")
 @click.option("--to", "to", type=click.Choice(list(REVIEW_EXITS)),
@@ -30,6 +42,7 @@ def _say(message: str) -> None:
 @click.option("--wait", is_flag=True, help="Return only once the decision has been applied.")
 @click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True,
               help="The rule engine evaluating the gate (python: the same rules, without durable_rules).")
+@VERBOSE
 @click.pass_context
 def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
     """Run the gate of the current stage and ask the mission director to approve the move.
@@ -52,14 +65,13 @@ def advance(ctx, partnership_id, to, as_, as_of, wait, engine):
 
     from isp_lifecycle.flows import runtime
 
-    where = runtime.connect()
-    if where == "embedded" and plan.gate is not None:
+    if runtime.shared_server() is None and plan.gate is not None:
         blocked = _blocked_here(partnership_id, to, requester, as_of, engine)
         if blocked is not None:
             _say_blocked(partnership_id, blocked["gate"], blocked["blocking"])
             ctx.exit(1)
-    _say(f"{partnership_id}: running the {plan.gate or 'closing'} step "
-         f"({stage} → {target}) on Prefect ({where})")
+    where = runtime.connect()
+    _say(f"{partnership_id}: running the {plan.gate or 'closing'} step ({stage} → {target}) on Prefect ({where})")
     outcome, value, flow_run_id = runtime.start_advance(
         {"partnership_id": partnership_id, "to": to, "requested_by": requester,
          "as_of": as_of and as_of.isoformat(), "engine": engine})
@@ -146,6 +158,7 @@ def _say_blocked(partnership_id: str, gate: str, blocking: list[dict]) -> None:
 @click.option("--note", metavar="TEXT", help="Why; recorded with the decision.")
 @click.option("--timeout", type=float, default=60, show_default=True,
               help="Accepted for scripts written for earlier versions: the move no longer waits for a workflow.")
+@VERBOSE
 @click.pass_context
 def approve(ctx, partnership_id, as_, reject, note, timeout):
     """Decide the pending approval request of a partnership, then apply the decision.
@@ -173,14 +186,27 @@ def approve(ctx, partnership_id, as_, reject, note, timeout):
     else:
         click.echo(f"{partnership_id}: stays in {decided.from_stage} (rejected)")
     sys.stdout.flush()
+    _deliver_now()
 
     from isp_lifecycle.flows import runtime
 
     decision = {"decision": "reject" if reject else "approve", "approver": as_, "note": note or ""}
-    message = runtime.finish_decided_run(partnership_id, decision)
+    message = runtime.finish_decided_run(partnership_id, decision, decided.request_id)
     if message:
         _say(message)
     ctx.exit(0)
+
+
+def _deliver_now() -> None:
+    """Send what the decision queued, as the flow's last step used to (the outbox's leases keep
+    it to one copy); a failure leaves the messages queued for the next delivery."""
+    from ..notifications.deliver import deliver_pending
+
+    try:
+        with open_store() as store:
+            deliver_pending(store)
+    except Exception as exc:  # the decision is applied; delivery is retried later
+        _say(f"the messages stay queued ({type(exc).__name__}); `isp notifications deliver` sends them")
 
 
 @click.command()
