@@ -75,7 +75,8 @@ def import_(files):
                     said[outcome.status] += 1
                     progress.out(_imported(outcome))
             progress.update(len(chunk))
-    progress.summary(", ".join(f"{n} {_SUMMARY[status]}" for status, n in said.items()) or "nothing imported")
+    progress.summary(", ".join(f"{said[status]} {what}" for status, what in _SUMMARY.items() if said[status])
+                     or "nothing imported")
     if worst:
         raise click.exceptions.Exit(worst)
 
