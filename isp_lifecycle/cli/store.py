@@ -65,23 +65,25 @@ def import_(files):
         for start in range(0, len(files), services.IMPORT_BATCH):
             chunk = files[start:start + services.IMPORT_BATCH]
             found = [(path, _document(path, progress)) for path in chunk]
-            worst = max([worst] + [2 for _, doc in found if doc is None])
+            said["invalid"] += sum(doc is None for _, doc in found)
+            worst = max(worst, 2 if said["invalid"] else 0)
             found = [(path, doc) for path, doc in found if doc is not None]
             for (path, _), outcome in zip(found, services.import_documents(store, [doc for _, doc in found])):
                 if isinstance(outcome, IspError):
                     progress.err(f"isp: {path}: {outcome}")
+                    said["refused"] += 1
                     worst = max(worst, outcome.exit_code)
                 else:
                     said[outcome.status] += 1
                     progress.out(_imported(outcome))
             progress.update(len(chunk))
-    progress.summary(", ".join(f"{said[status]} {what}" for status, what in _SUMMARY.items() if said[status])
-                     or "nothing imported")
+    progress.summary(", ".join(f"{said[status]} {what}" for status, what in _SUMMARY.items() if said[status]))
     if worst:
         raise click.exceptions.Exit(worst)
 
 
-_SUMMARY = {"created": "imported", "updated": "new versions", "unchanged": "unchanged"}
+_SUMMARY = {"created": "imported", "updated": "new versions", "unchanged": "unchanged", "refused": "refused",
+            "invalid": "invalid or unreadable"}
 
 
 def _document(path: str, progress):
