@@ -133,7 +133,7 @@ def main(argv=None) -> None:
 
     from isp_lifecycle import services
 
-    print(f"== import benchmarks: {args.count} documents, {own.runs} alternated run(s), medians ==")
+    print(f"== import benchmarks: {args.count} documents, {own.runs} alternated run(s), medians ==", flush=True)
     docs = list(generate(args.count))
     rows = [{"id": d.id, "document": services.canonical_document(d)} for d in docs]
     rows = [{**r, "sha256": services.sha256_text(r["document"])} for r in rows]
@@ -153,6 +153,8 @@ def main(argv=None) -> None:
                         dbs.drop(url)
                     imported = import_and_verify(files[fmt], dbs, env, verify=run == 0 or own.verify_every_run)
                     times.setdefault(("import", fmt, backend), []).append(imported)
+                    print(f"  run {run + 1} {backend} {fmt}: import {imported:.2f} s, check {checked:.2f} s, "
+                          f"executemany {times[('executemany', backend)][-1]:.2f} s", flush=True)
         report(times, formats, args.backends, args.count)
     sys.stdout.flush()
 
