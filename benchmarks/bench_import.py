@@ -104,11 +104,12 @@ def executemany(url: str, rows: list[dict]) -> float:
 
 
 def import_and_verify(files: list[str], databases: Databases, env: dict, verify: bool) -> float:
-    """Seconds of ``isp import`` into a fresh database; then, if ``verify``, ``isp audit verify``
-    (untimed) must pass: the chain and the store agree."""
+    """Seconds of ``isp import`` into a fresh database whose schema is made first (untimed, as
+    the baseline's table); then, if ``verify``, ``isp audit verify`` (untimed) must pass."""
     url = databases.new()
     try:
         store_env = {**env, "ISP_DATABASE_URL": url}
+        run_isp(["db", "upgrade"], store_env)  # the schema, untimed, as the baseline's table
         elapsed = run_isp(["import", *files], store_env)
         if verify:
             run_isp(["audit", "verify"], store_env)
@@ -129,7 +130,7 @@ def main(argv=None) -> None:
     args = arguments(__doc__.splitlines()[0], rest)
     formats = ["json", "yaml"] if own.format == "both" else [own.format]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ISP_"))}
-    env.update(ISP_HOME=tempfile.mkdtemp(prefix="isp-bench-import-"), ISP_AUDIT_KEY="bench", DO_NOT_TRACK="1")
+    env.update(ISP_AUDIT_KEY="bench", DO_NOT_TRACK="1")
 
     from isp_lifecycle import services
 
@@ -138,6 +139,7 @@ def main(argv=None) -> None:
     rows = [{"id": d.id, "document": services.canonical_document(d)} for d in docs]
     rows = [{**r, "sha256": services.sha256_text(r["document"])} for r in rows]
     with tempfile.TemporaryDirectory(prefix="isp-bench-import-") as folder:
+        env["ISP_HOME"] = str(Path(folder) / "home")
         files = write_files(docs, Path(folder))
         databases = {b: Databases(b, args.pg, Path(folder)) for b in args.backends}
         times: dict[tuple, list[float]] = {}
