@@ -1,14 +1,13 @@
-"""The service commands that bring documents in and ask for moves; each is one transaction.
+"""The service commands that evaluate gates and ask for moves; each is one transaction.
 
-    import_document    a new partnership, or a new version of a known one
     record_evaluation  record a gate verdict (the JSON of ``isp check --format json``)
     evaluate_gate      run a gate through an evaluator you pass, and record its verdict
     check_can_advance  the refusals of ``isp advance``, asked before any workflow starts
     request_approval   ask to leave the current stage (after a passing evaluation)
 
-Decisions and moves are in ``decisions``; read views in ``views``. Refusals raise
-``RefusedOperation`` (exit 1) with a ``reason`` code; a refusal about a known partnership
-leaves the store as it was but for one audit entry (``uow.run_command``).
+Imports are in ``imports``, decisions and moves in ``decisions``, read views in ``views``.
+Refusals raise ``RefusedOperation`` (exit 1) with a ``reason`` code; a refusal about a known
+partnership leaves the store as it was but for one audit entry (``uow.run_command``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,11 +29,9 @@ from .uow import (
     Clock,
     Repository,
     UnitOfWork,
-    canonical_document,
     established,
     read,
     run_command,
-    sha256_text,
     stored_document,
     utcnow,
 )
@@ -42,57 +39,6 @@ from .vocabulary import Refusal, RequestStatus, Stage
 
 Evaluator = Callable[[Partnership, str, date], dict[str, Any]]
 
-
-# ------------------------------------------------------------------ import
-
-@dataclass(frozen=True)
-class ImportResult:
-    partnership_id: str
-    version: int
-    status: Literal["created", "updated", "unchanged"]
-    stale_requests: tuple[int, ...] = ()
-
-
-def import_document(store: Store, doc: Partnership, *, actor: str | None = None, clock: Clock = utcnow,
-                    identity: Identity | None = None) -> ImportResult:
-    """A new partnership (any stage), or a new version of a known one that keeps its stage.
-    ``identity`` (default: ``actor`` asserted) is recorded in the audit entry."""
-    identity = established(identity, actor)
-    text = canonical_document(doc)
-    sha = sha256_text(text)
-
-    def work(tx: UnitOfWork) -> ImportResult:
-        row = tx.session.get(PartnershipRow, doc.id)
-        if row is None:
-            row = PartnershipRow(id=doc.id, current_version=0, created_at=tx.now, updated_at=tx.now)
-            tx.session.add(row)
-            version = tx.add_version(row, doc, "import")
-            tx.session.flush()
-            tx.audit("import", doc.id, {"version": 1, "sha256": sha, "stage": doc.stage, "created": True},
-                     identity=identity)
-            return ImportResult(doc.id, 1, "created")
-        current = tx.current(row)
-        if current.sha256 == sha:
-            return ImportResult(doc.id, current.version, "unchanged")
-        old = stored_document(current)
-        if (old.stage, old.entered) != (doc.stage, doc.entered):
-            raise RefusedOperation(
-                f"{doc.id}: an import may not change stage or stage_entered "
-                f"(stored: {old.stage} since {old.entered}; file: {doc.stage} since {doc.entered}); "
-                "stages move only through gates (`isp advance`); start your edits from the stored "
-                f"document: `isp export {doc.id}`", Refusal.STAGE_CHANGED_BY_IMPORT,
-            )
-        version = tx.add_version(row, doc, "import")
-        pending = tx.repo.pending_requests(doc.id)
-        for request in pending:
-            request.status = RequestStatus.STALE.value
-        tx.touch(row)
-        stale = tuple(r.id for r in pending)
-        tx.audit("import", doc.id, {"version": version.version, "sha256": sha, "stale_requests": list(stale)},
-                 identity=identity)
-        return ImportResult(doc.id, version.version, "updated", stale)
-
-    return run_command(store, "import", doc.id, actor or identity.email, clock, work, identity=identity)
 
 # ------------------------------------------------------------------ gates
 

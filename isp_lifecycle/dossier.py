@@ -23,6 +23,7 @@ from .authz import Roles
 from .decision import caller
 from .errors import UnknownPartnership
 from .inbox import counts
+from .locations import nearest, positions
 from .settings import Settings
 from .store import Store
 from .store.models import (
@@ -103,43 +104,9 @@ def view(store: Store, settings: Settings, email: str, partnership_id: str, *, t
 
 
 def lines(text: str) -> dict[str, int]:
-    """Path → line (1-based) of every key and list item of a YAML or JSON text; {} if it does not
-    parse (a syntax error names its own line)."""
-    from ruamel.yaml import YAML
-
-    try:
-        data = YAML(typ="rt", pure=True).load(text)
-    except Exception:  # any parse failure: the problems themselves say where
-        return {}
-    found: dict[str, int] = {}
-
-    def walk(node: Any, path: str) -> None:
-        if hasattr(node, "lc") and isinstance(node, dict):
-            for key in node:
-                where = f"{path}.{key}" if path else str(key)
-                try:
-                    found[where] = node.lc.key(key)[0] + 1
-                except (KeyError, TypeError, AttributeError):
-                    pass
-                walk(node[key], where)
-        elif hasattr(node, "lc") and isinstance(node, list):
-            for index, item in enumerate(node):
-                where = f"{path}[{index}]"
-                try:
-                    found[where] = node.lc.item(index)[0] + 1
-                except (KeyError, TypeError, AttributeError, IndexError):
-                    pass
-                walk(item, where)
-
-    walk(data, "")
-    return found
+    """Path → line (1-based) of every key and list item of a YAML or JSON text (``locations``);
+    {} if it does not parse (a syntax error names its own line)."""
+    return {path: line for path, (line, _) in positions(text).items()}
 
 
-def line_of(where: dict[str, int], path: str) -> int | None:
-    """The line of ``path``, else of its nearest parent that has one (a missing key: its parent)."""
-    while path:
-        if path in where:
-            return where[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return None
+line_of = nearest  # the line of a path, else of its nearest parent that has one

@@ -2,6 +2,7 @@
 calls these, never the store's tables. Each command is one transaction.
 
     import_document   bring a document in (a new partnership, or a new version of a known one)
+    import_documents  bring many in, several hundred per transaction, each with its own outcome
     record_evaluation record a verdict (the JSON of ``isp check --format json``)
     evaluate_gate     run a gate through an evaluator you pass, and record its verdict
     check_can_advance the refusals of ``isp advance``, asked before any workflow starts
@@ -27,14 +28,14 @@ from __future__ import annotations
 from .commands import (
     AdvancePlan,
     Evaluator,
-    ImportResult,
     check_can_advance,
     evaluate_gate,
-    import_document,
     record_evaluation,
     request_approval,
 )
 from .decisions import Decided, close, decide, decide_and_apply, move_stage
+from .imports import BATCH as IMPORT_BATCH
+from .imports import ImportResult, import_document, import_documents
 from .uow import Clock, UnitOfWork, canonical_document, default_actor, sha256_text, stored_document, utcnow
 from .views import (
     HistoryEntry,
@@ -54,9 +55,9 @@ from .views import (
 )
 
 __all__ = [
-    "AdvancePlan", "Clock", "Decided", "Evaluator", "HistoryEntry", "ImportResult", "Missions",
+    "IMPORT_BATCH", "AdvancePlan", "Clock", "Decided", "Evaluator", "HistoryEntry", "ImportResult", "Missions",
     "PartnershipDetail", "PartnershipSummary", "PendingRequest", "UnitOfWork", "approvers", "canonical_document",
     "check_can_advance", "close", "decide", "decide_and_apply", "default_actor", "evaluate_gate",
-    "export_document", "history", "import_document", "list_partnerships", "mission_named", "missions", "move_stage", "pending_requests",
+    "export_document", "history", "import_document", "import_documents", "list_partnerships", "mission_named", "missions", "move_stage", "pending_requests",
     "record_evaluation", "request_approval", "sha256_text", "show", "stored_document", "utcnow", "verify_audit",
 ]

@@ -70,31 +70,30 @@ def check(ctx, files, gate, as_of, fmt, engine):
       cat p.json | isp check --format json -
     """
     from ..document import loads, read_stream, read_text
-    from ..errors import InvalidDocument, UnreadableDocument
+    from ..errors import InvalidDocument, Problem, UnreadableDocument
     from ..gates import GATE_OF_STAGE, GateChecker
 
     checker = None
     colour = fmt == "text" and sys.stdout.isatty()
     status = 0
     for i, name in enumerate(files):
+        text = None
         try:
-            if name == "-":
-                doc = loads(read_stream(sys.stdin.buffer), "-")
-            else:
-                doc = loads(read_text(name), name, json_only=name.endswith(".json"))
+            text = read_stream(sys.stdin.buffer) if name == "-" else read_text(name)
+            doc = loads(text, name, json_only=name.endswith(".json"))
         except UnreadableDocument as exc:
             status = 2
-            _problem(name, "unreadable", [(p.path, p.message) for p in exc.problems], fmt)
+            _problem(name, "unreadable", exc.problems, None, fmt)
             continue
         except InvalidDocument as exc:
             status = 2
-            _problem(name, "invalid", [(p.path, p.message) for p in exc.problems], fmt)
+            _problem(name, "invalid", exc.problems, text, fmt)
             continue
         target = gate or GATE_OF_STAGE.get(doc.stage)
         if target is None:
             status = 2
-            _problem(name, "no-gate", [("stage", f"the partnership is {doc.stage}: it has no gate to check; "
-                                         "choose one with --gate")], fmt)
+            _problem(name, "no-gate", [Problem("stage", f"the partnership is {doc.stage}: it has no gate to check; "
+                                               "choose one with --gate")], text, fmt)
             continue
         if checker is None:
             checker = GateChecker(engine)
@@ -110,12 +109,17 @@ def check(ctx, files, gate, as_of, fmt, engine):
     ctx.exit(status)
 
 
-def _problem(name: str, error: str, problems: list[tuple[str, str]], fmt: str) -> None:
-    """One line per problem on standard error (terminal-safe: paths and messages may carry a
-    document's text), and the JSON object on standard output with ``--format json``."""
-    for path, message in problems:
-        click.echo(terminal(f"{name}: {path}: {message}"), err=True)
+def _problem(name: str, error: str, problems: list, text: str | None, fmt: str) -> None:
+    """One line per problem on standard error, ``FILE:LINE:COLUMN:`` first when the text says
+    where its path is (terminal-safe: paths and messages may carry a document's text), and the
+    JSON object on standard output with ``--format json`` (``line`` and ``column`` beside
+    ``path`` and ``message`` when known)."""
+    from ..locations import located, problem_line
+
+    places = located(text, problems)
+    for problem, place in places:
+        click.echo(terminal(problem_line(name, problem, place)), err=True)
     if fmt == "json":
-        click.echo(json_text(
-            {"file": name, "error": error, "problems": [{"path": p, "message": m} for p, m in problems]}
-        ))
+        click.echo(json_text({"file": name, "error": error, "problems": [
+            {**problem.as_json(), **({"line": place[0], "column": place[1]} if place else {})}
+            for problem, place in places]}))

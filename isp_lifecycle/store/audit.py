@@ -77,6 +77,20 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in FIELDS}
 
 
+def _head(session: Session) -> tuple[int, str]:
+    """The next entry's ``seq`` and the ``hmac`` it chains from. The first append of a
+    transaction locks the log on PostgreSQL (until the commit: writers append one at a time;
+    SQLite's writers are serialised anyway) and reads its head; the next ones in the same
+    transaction chain from what it appended (``HEAD`` in ``session.info``)."""
+    known = session.info.get(HEAD)
+    if known is not None and known[0] is session.get_transaction():
+        return known[1] + 1, known[2]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hmac).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (last.seq + 1, last.hmac) if last else (1, "")
+
+
 def append(
     session: Session,
     key: bytes,
@@ -88,7 +102,7 @@ def append(
     detail: dict[str, Any],
 ) -> AuditEntry:
     """Add the next row of the chain in the caller's transaction (call it last: it serialises writers)."""
-    seq, prev = _next(session)
+    seq, prev = _head(session)
     entry = AuditEntry(
         seq=seq,
         at=at,
@@ -107,17 +121,34 @@ def append(
     return entry
 
 
-def _next(session: Session) -> tuple[int, str]:
-    """The next entry's ``seq`` and the ``hmac`` it chains from. The first append of a
-    transaction locks the log on PostgreSQL (until the commit: writers append one at a time)
-    and reads its head; the next ones in the same transaction chain from what it appended."""
-    known = session.info.get(HEAD)
-    if known is not None and known[0] is session.get_transaction():
-        return known[1] + 1, known[2]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hmac).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    return (last.seq + 1, last.hmac) if last else (1, "")
+class Chain:
+    """Many entries of one actor at one time, written together: the entries ``append`` would
+    write one by one, in the order they were added, chained from the head as it is when
+    ``write`` runs (call it last, as ``append``) and inserted in one statement."""
+
+    def __init__(self, key: bytes, *, at: str, actor: str) -> None:
+        self.key = key
+        self.common = {"at": at, "actor": actor, "os_user": _os_user(), "host": socket.gethostname()}
+        self.pending: list[dict[str, Any]] = []
+
+    def add(self, action: str, partnership_id: str | None, detail: dict[str, Any]) -> None:
+        self.pending.append({**self.common, "action": action, "partnership_id": partnership_id,
+                             "detail": json.loads(canonical_json(detail))})
+
+    def write(self, session: Session) -> list[int]:
+        """Insert the pending entries in the caller's transaction; their numbers."""
+        if not self.pending:
+            return []
+        session.flush()
+        seq, prev = _head(session)
+        for entry in self.pending:
+            entry.update(seq=seq, prev_hmac=prev)
+            entry["hmac"] = prev = compute_hmac(self.key, prev, entry)
+            seq += 1
+        session.execute(AuditEntry.__table__.insert(), self.pending)
+        session.info[HEAD] = (session.get_transaction(), self.pending[-1]["seq"], self.pending[-1]["hmac"])
+        written, self.pending = [e["seq"] for e in self.pending], []
+        return written
 
 
 def _os_user() -> str:

@@ -39,8 +39,12 @@ def test_an_invalid_document_prints_one_line_per_problem_exits_2_and_writes_noth
     assert code == 2 and out == ""
     lines = err.splitlines()
     assert len(lines) == 2
-    assert all(line.startswith(f"{bad}: ") for line in lines)
-    assert any(": country: " in line for line in lines) and any(".sector: must be one of" in line for line in lines)
+    text = bad.read_text().splitlines()
+    country = text.index("country: UK") + 1
+    sector = next(i for i, line in enumerate(text, 1) if line.strip() == "sector: business")
+    column = text[sector - 1].index("sector") + 1
+    assert lines[0].startswith(f"{bad}:{country}:1: country: ")
+    assert lines[1].startswith(f"{bad}:{sector}:{column}: partners[") and ".sector: must be one of" in lines[1]
     assert dump(store) == before
 
 
