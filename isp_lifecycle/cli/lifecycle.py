@@ -12,24 +12,12 @@ import click
 from ..errors import RefusedOperation
 from ..lifecycle import REVIEW_EXITS
 from . import remote
-from .options import parse_date
+from .options import VERBOSE, parse_date
 from .store import open_store
 
 
 def _say(message: str) -> None:
     click.echo(message, err=True)
-
-
-def _show_prefect(ctx, param, value: bool) -> bool:
-    if value:
-        from isp_lifecycle.flows._prefect import show_output
-
-        show_output()
-    return value
-
-
-VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_show_prefect,
-                       help="Show Prefect's own output too (server start-up, flow-run lines).")
 
 
 @click.command()

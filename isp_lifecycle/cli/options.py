@@ -90,3 +90,17 @@ def parse_as_of(ctx, param, value):
     """Like ``parse_date``; absent, today (UTC)."""
     parsed = parse_date(ctx, param, value)
     return parsed if parsed is not None else datetime.now(timezone.utc).date()
+
+
+def _show_prefect(ctx, param, value: bool) -> bool:
+    if value:
+        from isp_lifecycle.flows._prefect import show_output
+
+        show_output()
+    return value
+
+
+# ``-v`` on the commands that may run a Prefect flow (advance, approve, review).
+VERBOSE = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_show_prefect, is_eager=True,
+                       help="Show Prefect's own output too (server start-up, flow-run lines).")
+

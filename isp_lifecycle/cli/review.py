@@ -17,7 +17,7 @@ from datetime import date
 import click
 
 from ..errors import ReviewIncomplete
-from .options import parse_as_of, parse_date
+from .options import VERBOSE, parse_as_of, parse_date
 from .store import nothing_found, open_store
 
 
@@ -167,6 +167,7 @@ def _run(store, as_of: date, mission: str | None, chunk_size: int, no_prefect: b
               help="Run the review in this process, without a Prefect flow run (no server needed).")
 @click.option("--chunk-size", type=click.IntRange(1, 500), default=500, show_default=True,
               help="Partnerships per chunk (one transaction each).")
+@VERBOSE
 def review_(as_of, mission, fmt, no_prefect, chunk_size):
     """Review every partnership not closed: gate readiness and health alerts, recorded and notified.
 

@@ -116,6 +116,10 @@ def test_lifecycle_commands_reuse_the_local_server_the_first_one_started_and_sta
     verbose = ws.isp("advance", "gh-mnh-north", "--as", LEADER, "--as-of", AS_OF, "-v", check=0)
     assert "Flow run '" in verbose.stderr and started["url"].rsplit("/", 1)[0] in verbose.stderr
     assert local_server.read_marker(ws.home / "prefect") == started
+    quiet = ws.isp("review", "--as-of", AS_OF, check=None)  # alerts or not: its exit code is the review's
+    assert not [line for line in PREFECTS_OWN_LINES if line in quiet.stdout + quiet.stderr], quiet.stderr
+    told = ws.isp("review", "--as-of", "2027-01-04", "-v", check=None)  # another date: a new review, a new run
+    assert "Flow run '" in told.stderr, told.stderr
 
 
 @pytest.mark.slow
