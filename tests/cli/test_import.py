@@ -16,6 +16,8 @@ from isp_lifecycle.cli.progress import SHOWN_FROM
 
 from .conftest import GH, KE, TAMALE
 
+pytestmark = pytest.mark.slow  # each test runs `isp` in processes of its own, as the other CLI suites
+
 
 def line_of(path: Path, fragment: str) -> tuple[int, int]:
     """Where ``fragment`` starts in ``path``'s text: 1-based line and column."""
@@ -96,7 +98,6 @@ def many(tmp_path: Path, count: int) -> list[str]:
     return files
 
 
-@pytest.mark.slow
 def test_a_bar_shows_on_a_terminal_for_many_files_and_nothing_when_piped(home, tmp_path):
     files = many(tmp_path, SHOWN_FROM + 1)
     assert "id: tamale-health-0000" in Path(files[0]).read_text()
