@@ -11,7 +11,8 @@ from sqlalchemy import update
 from isp_lifecycle.settings import Settings
 from isp_lifecycle.store.assessment_models import Assessment
 
-from ..pages.site import app_for, session_for
+from ..pages.conftest import signed_in as as_  # a session of someone, its CSRF token on the client
+from ..pages.site import app_for
 from ..pages.test_pages import _text
 from .conftest import WEB, two_partnerships
 
@@ -30,13 +31,6 @@ def client(store, enabled, tmp_path):
         c.store, c.review = store, summary.review_id
         c.form = f"/partnerships/gh-mnh-north/assessments/{summary.review_id}"
         yield c
-
-
-def as_(client, email):
-    started = session_for(client.store, email)
-    client.cookies.set("isp_session", started.secret)
-    client.csrf = started.csrf
-    return client
 
 
 def section(html: str) -> str:
