@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import assessment_lessons, authz
@@ -53,7 +53,7 @@ from .identity import Identity
 from .rulepack import PRINCIPLES
 from .settings import Settings
 from .store import Store
-from .store.models import DocumentVersion, PartnershipRow
+from .store.models import DocumentVersion, PartnershipRow, portfolio_ticks
 from .uow import read, sha256_text
 from .views import mission_named
 
@@ -147,14 +147,13 @@ def _parse(pid: str, version: int, document: str, digest: str):
 def entries(session: Session, partnership: str | None = None) -> list[Entry]:
     """Every partnership (or the one named), id order, with what its current version says.
 
-    The whole portfolio is kept per store until a partnership changes (every change bumps a
-    ``row_version`` and a new one adds a row, so (count, sum of row versions) moves): a page
-    view then costs one aggregate query. Callers must not change the list."""
+    The whole portfolio is kept per store until a partnership row is written (the store's
+    portfolio clock moves): a page view then costs one read of one row. Callers must not
+    change the list."""
     if partnership is not None:
         return _read_entries(session, partnership)
     engine = session.get_bind()
-    stamp = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
-                                  .select_from(PartnershipRow)).one())
+    stamp = portfolio_ticks(session)
     with _lock:
         kept = _portfolios.get(engine)
     if kept is not None and kept[0] == stamp:

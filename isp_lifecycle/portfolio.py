@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import authz
@@ -20,7 +20,7 @@ from .authz import Caller, Roles
 from .identity import Identity
 from .settings import Settings
 from .store import Store
-from .store.models import PartnershipRow
+from .store.models import PartnershipRow, portfolio_changed_since, portfolio_ticks
 
 # The columns a snapshot keeps of each partnership (what listings show and authz needs).
 COLUMNS = (PartnershipRow.id, PartnershipRow.name, PartnershipRow.mission, PartnershipRow.stage,
@@ -55,7 +55,7 @@ class Portfolio:
     an index from people and missions to them, so that what a caller sees is found in the
     time of what they see, not of the whole portfolio. ``authz.sees`` still decides each one."""
 
-    def __init__(self, key: tuple, rows: list[tuple[Any, Roles]], settings: Settings) -> None:
+    def __init__(self, key: int, rows: list[tuple[Any, Roles]], settings: Settings) -> None:
         self.key, self.rows, self.settings = key, rows, settings
         self.by_person: dict[str, list[int]] = {}
         self.by_mission: dict[str, list[int]] = {}
@@ -66,7 +66,7 @@ class Portfolio:
         self._callers: dict[Identity, Caller] = {}
         self._visible: dict[Identity, list[tuple[Any, Roles]]] = {}
 
-    def patched(self, key: tuple, changed: dict[int, tuple[Any, Roles]]) -> Portfolio:
+    def patched(self, key: int, changed: dict[int, tuple[Any, Roles]]) -> Portfolio:
         """This snapshot with the rows at the given positions replaced by rows whose roles are
         the same: the indexes (positions by person and mission) and the callers still hold."""
         rows = list(self.rows)
@@ -108,43 +108,38 @@ class Portfolio:
 class Snapshots:
     """The service's current ``Portfolio``, one per process, safe to share between threads.
 
-    Every change to a partnership bumps its ``row_version`` and a new one adds a row, so
-    (count, sum of ``row_version``) moves whenever anything did; each read compares that key
-    (one aggregate) with the snapshot's. When it moved, one thread (the others wait) reads
-    every (id, ``row_version``) pair, and the full columns of the rows that differ only."""
+    Every write to a partnership row moves the store's portfolio clock and logs which row it
+    wrote (triggers do it: ``store.models.portfolio_clock``); each read compares the clock (one
+    row) with the snapshot's. When it moved, one thread (the others wait) reads the log since
+    the snapshot's tick, and the full columns of the rows it names only."""
 
     def __init__(self, settings: Settings, roles_of: RolesOf) -> None:
         self.settings, self.roles_of = settings, roles_of
         self._current: Portfolio | None = None
-        self._versions: dict[str, int] = {}
         self._positions: dict[str, int] = {}
         self._refreshing = threading.Lock()
 
     def current(self, session: Session) -> Portfolio:
-        key = tuple(session.execute(select(func.count(), func.coalesce(func.sum(PartnershipRow.row_version), 0))
-                                    .select_from(PartnershipRow)).one())
+        key = portfolio_ticks(session)
         found = self._current
         if found is not None and found.key == key:
             return found
         with self._refreshing:
             found = self._current
             if found is None or found.key != key:
-                found = self._current = self._refresh(session)
+                found = self._current = self._refresh(session, key)
             return found
 
-    def _refresh(self, session: Session) -> Portfolio:
-        versions = dict(session.connection().execute(select(PartnershipRow.id, PartnershipRow.row_version)).all())
-        key = (len(versions), sum(versions.values()))
-        old, known = self._current, self._versions
-        changed = [pid for pid, v in versions.items() if known.get(pid) != v]
-        new = sum(1 for pid in changed if pid not in known)
-        gone = len(versions) - new < len(known)  # a partnership removed (a restored store)
-        if old is None or gone or len(changed) > len(versions) // 4:
-            found = self._rebuild(key, self._rows(session, None))
-        else:
-            found = self._patch(session, key, old, changed)
-        self._versions = versions
-        return found
+    def _refresh(self, session: Session, key: int) -> Portfolio:
+        """The portfolio as of clock ``key`` or later (reads that follow see every commit up to
+        it): the old one with the rows the clock's log names read again, or, when the log no
+        longer reaches back to the old one (or much changed, or the store is another), all."""
+        old = self._current
+        if old is not None and key > old.key:
+            first, changed = portfolio_changed_since(session, old.key)
+            if first == old.key + 1 and len(changed) <= len(old.rows) // 4:
+                return self._patch(session, key, old, sorted(changed))
+        return self._rebuild(key, self._rows(session, None))
 
     def _rows(self, session: Session, ids: list[str] | None) -> list[tuple[Any, Roles]]:
         """(row, roles) of the partnerships ``ids`` (all when ``None``), in id order as Python
@@ -159,12 +154,14 @@ class Snapshots:
         roles = self.roles_of(session, [(r.id, r.current_version) for r in rows])
         return [(r, roles[(r.id, r.current_version)]) for r in rows]
 
-    def _rebuild(self, key: tuple, rows: list[tuple[Any, Roles]]) -> Portfolio:
+    def _rebuild(self, key: int, rows: list[tuple[Any, Roles]]) -> Portfolio:
         self._positions = {row.id: n for n, (row, _) in enumerate(rows)}
         return Portfolio(key, rows, self.settings)
 
-    def _patch(self, session: Session, key: tuple, old: Portfolio, changed: list[str]) -> Portfolio:
+    def _patch(self, session: Session, key: int, old: Portfolio, changed: list[str]) -> Portfolio:
         fresh = self._rows(session, changed)
+        if len(fresh) < len(changed) and any(pid in self._positions for pid in set(changed) - {r.id for r, _ in fresh}):
+            return self._rebuild(key, self._rows(session, None))  # a partnership removed (a restore): rare
         if any(row.id not in self._positions for row, _ in fresh):  # a new partnership: positions move
             merged = {row.id: (row, roles) for row, roles in old.rows}
             merged.update((row.id, (row, roles)) for row, roles in fresh)

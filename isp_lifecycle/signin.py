@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 
 from .errors import IspError
 from .services import utcnow
 from .settings import Settings
 from .store import Store
-from .store.models import DocumentVersion, LoginLink, PartnershipRow, RateEvent
+from .store.models import DocumentVersion, LoginLink, PartnershipRow, RateEvent, portfolio_ticks
 
 Clock = Callable[[], datetime]
 
@@ -104,17 +104,18 @@ def _people(document: dict) -> dict[str, str]:
 class Directory:
     """Who the current documents name, kept per process and per store.
 
-    Every lookup first reads one aggregate of the partnerships' current version numbers; only
-    when it moved does it read those numbers and then the documents whose version changed.
-    So a link request on a 10,000-partnership store reads no document text unless something
-    changed, and a change made by another copy of ``isp web`` is seen at once. Versions only
-    grow and the current one is the latest, so comparing numbers is exact."""
+    Every lookup first reads the store's portfolio clock (one row, moved by every write to a
+    partnership); only when it moved does it read the current version numbers and then the
+    documents whose version changed. So a link request on a 10,000-partnership store reads no
+    document text unless something changed, and a change made by another copy of ``isp web``
+    is seen at once. Versions only grow and the current one is the latest, so comparing
+    numbers is exact."""
 
     def __init__(self) -> None:
         self.versions: dict[str, int] = {}
         self.people: dict[str, dict[str, str]] = {}
         self.index: dict[str, set[str]] = {}  # case-folded address → partnerships naming it
-        self.mark: tuple[int, int] | None = None
+        self.mark: int | None = None
         self.lock = threading.Lock()
 
     def _set(self, partnership_id: str, version: int, named: dict[str, str]) -> None:
@@ -125,10 +126,7 @@ class Directory:
             self.index.setdefault(folded, set()).add(partnership_id)
 
     def refresh(self, session) -> None:
-        # Versions only grow, so (how many partnerships, the sum of their current versions)
-        # changes whenever any current version does: one aggregate row when nothing changed.
-        total = func.coalesce(func.sum(PartnershipRow.current_version), 0)
-        mark = tuple(session.execute(select(func.count(), total)).one())
+        mark = portfolio_ticks(session)
         if mark == self.mark:
             return
         current = dict(session.execute(select(PartnershipRow.id, PartnershipRow.current_version)).all())
@@ -142,7 +140,7 @@ class Directory:
             for pid, version, document in rows:
                 if current[pid] == version:
                     self._set(pid, version, _people(json.loads(document)))
-        self.mark = (len(current), sum(current.values()))
+        self.mark = mark
 
     def spelled(self, store: Store, email: str) -> str | None:
         with self.lock, store.sessions() as session:

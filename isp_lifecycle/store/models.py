@@ -16,15 +16,20 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -252,6 +257,33 @@ class Installation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
     installation_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# The portfolio clock (migration 0008): ``ticks`` move whenever any partnership row is written
+# (triggers do it, at commit on PostgreSQL), and ``portfolio_changes`` says which partnership
+# each tick wrote, so the service's portfolio snapshot knows it is current from one row and
+# re-reads only what changed. Bookkeeping of the schema, like alembic's version table: not in
+# ``Base.metadata``, so what empties or copies "every table" leaves the clock moving on.
+_clock_metadata = MetaData()
+portfolio_clock = Table("portfolio_clock", _clock_metadata,
+                        Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+                        Column("ticks", BigInteger, nullable=False))
+portfolio_changes = Table("portfolio_changes", _clock_metadata,
+                          Column("tick", BigInteger, nullable=False),
+                          Column("partnership_id", String(63), nullable=False))
+
+
+def portfolio_ticks(session) -> int:
+    """Where the portfolio clock stands now (committed writes only)."""
+    return session.execute(select(portfolio_clock.c.ticks).where(portfolio_clock.c.id == 1)).scalar_one()
+
+
+def portfolio_changed_since(session, tick: int) -> tuple[int | None, set[str]]:
+    """(The first tick logged after ``tick``, or None; the partnerships written since ``tick``).
+    Ticks have no gaps: a first tick beyond ``tick + 1`` means the log was pruned past it."""
+    rows = session.execute(select(portfolio_changes.c.tick, portfolio_changes.c.partnership_id)
+                           .where(portfolio_changes.c.tick > tick)).all()
+    return min((r.tick for r in rows), default=None), {r.partnership_id for r in rows}
 
 
 class ApiToken(Base):
