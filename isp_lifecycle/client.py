@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from . import credentials
 from .errors import IspError
 from .settings import Settings
 
@@ -52,18 +52,6 @@ def service_url(settings: Settings) -> str | None:
     return url.rstrip("/") if isinstance(url, str) else None
 
 
-def stored_token(url: str) -> str | None:
-    """The token ``isp login`` kept for ``url``, if any."""
-    path = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "isp" / "credentials.json"
-    try:
-        kept = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    entry = kept.get(url) if isinstance(kept, dict) else None
-    token = entry.get("token") if isinstance(entry, dict) else entry
-    return token if isinstance(token, str) else None
-
-
 @dataclass
 class Client:
     url: str
@@ -75,7 +63,7 @@ class Client:
         url = service_url(settings)
         if url is None:
             return None
-        token = settings.token or stored_token(url)
+        token = settings.token or credentials.load(url)
         return cls(url, token) if token else None
 
     def call(self, method: str, path: str, body: Any = None, *, accept: tuple[int, ...] = ()) -> tuple[int, Any]:

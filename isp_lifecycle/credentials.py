@@ -16,8 +16,7 @@ from .errors import UsageError
 
 
 def path() -> Path:
-    """``~/.config/isp/credentials.json`` (``$XDG_CONFIG_HOME/isp/…`` when that is set, as the
-    client that reads it looks there too)."""
+    """``~/.config/isp/credentials.json`` (``$XDG_CONFIG_HOME/isp/…`` when that is set)."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "isp" / "credentials.json"
 
 
@@ -40,8 +39,12 @@ def _read(file: Path) -> dict:
 
 
 def load(url: str) -> str | None:
-    """The token kept for the service at ``url``, or ``None``."""
-    entry = _read(path()).get(service_key(url))
+    """The token kept for the service at ``url``, or ``None`` (also when ``url`` cannot be a service's)."""
+    try:
+        key = service_key(url)
+    except UsageError:
+        return None
+    entry = _read(path()).get(key)
     token = entry.get("token") if isinstance(entry, dict) else None
     return token if isinstance(token, str) and token else None
 

@@ -7,7 +7,8 @@ with what happened since: a request waiting for a decision now, a partnership th
 the review's as-of date (flagged, never a negative age). Needs attention first: a decision
 waiting, then a blocked gate, then alerts; then the longest in their stage. Paged, so the page
 stays light on a 10,000-partnership store. New alerts come from the review's record
-(``new_alerts``), cleared ones from the standing alerts it closed on its date. Beyond counts,
+(``new_alerts``), cleared ones as ``isp review`` says them: raised by the previous review of
+the same scope and no longer (``review_results.cleared_since_previous``). Beyond counts,
 ``portfolio_trends`` gives each partnership its standing in the last reviews and the portfolio
 its totals per review, alerts by kind and the principles most often blocking.
 
@@ -26,13 +27,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select
 
 from . import portfolio_trends as trends
+from . import review_results
 from .assessments_view import grid
 from .authz import Roles
 from .settings import Settings
@@ -44,7 +46,6 @@ from .store.models import (
     PartnershipRow,
     PortfolioReview,
     PortfolioReviewResult,
-    StandingAlert,
 )
 
 PAGE_SIZE = 50
@@ -214,13 +215,12 @@ def _row(r: PortfolioReviewResult, request: int | None, stage_now: str, cleared:
 
 
 def _cleared(session, review: PortfolioReview, ids: list[str]) -> dict[str, list[str]]:
-    """Alerts the review found gone (closed on its date), by partnership."""
-    out: dict[str, list[str]] = defaultdict(list)
-    if ids:
-        for pid, alert in session.execute(select(StandingAlert.partnership_id, StandingAlert.alert).where(
-                StandingAlert.partnership_id.in_(ids), StandingAlert.cleared_at == review.as_of)):
-            out[pid].append(alert)
-    return out
+    """The alerts each partnership cleared since the previous review of the same scope, by name."""
+    if not ids:
+        return {}
+    found = review_results.cleared_since_previous(
+        session, review, lambda query: query.where(PortfolioReviewResult.partnership_id.in_(ids)))
+    return {pid: [a["alert"] for a in gone] for pid, gone in found}
 
 
 def _missions(session, review: PortfolioReview, wanted: Scope) -> list[str]:

@@ -5,11 +5,12 @@ beyond the latest review's own rows.
     totals(session, reviews, within)     -> per review: reviewed, ready, blocked, with alerts, new alerts, by stage
     changes(totals, kinds)               -> plain sentences: what changed since the previous review
     marks(session, reviews, ids)         -> per partnership, its standing in each of those reviews
-    alert_kinds(session, review, within) -> per alert: how many now, new and cleared on the review's date
+    alert_kinds(session, review, within) -> per alert: how many now, new and cleared since the previous review
     principles(session, review, within)  -> the handbook principles most often blocking, with counts
 
-Everything is read from the review's record (``review_results``, ``standing_alerts``), never
-recomputed; ``within`` narrows a query on ``PortfolioReviewResult`` to what the reader may see.
+Everything is read from the reviews' recorded results, never recomputed; new and cleared alerts
+are counted as ``isp review`` counts them (``review_results``); ``within`` narrows a query on
+``PortfolioReviewResult`` to what the reader may see.
 A review is compared only with reviews of the same scope (every mission, or one mission).
 """
 
@@ -21,9 +22,10 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from . import review_results
 from .health import ALERTS
 from .lifecycle import STAGES
-from .store.models import PortfolioReview, PortfolioReviewResult, StandingAlert
+from .store.models import PortfolioReview, PortfolioReviewResult
 
 TRENDS = 6  # reviews in the portfolio's totals
 MARKS = 4  # reviews in each partnership's row of marks
@@ -122,17 +124,15 @@ def _mark(review: PortfolioReview, seen: tuple[str, int, int] | None, reviews) -
 
 def alert_kinds(session, review: PortfolioReview, within: Within) -> list[dict[str, Any]]:
     """Per alert (the handbook's order): how many the review found, how many of them were new,
-    and how many it cleared (standing alerts closed on its date)."""
+    and how many it cleared, both against the previous review of the same scope."""
     r = PortfolioReviewResult
     now, new = Counter(), Counter()
     for alerts, fresh in session.execute(within(select(r.alerts, r.new_alerts).where(
             r.review_id == review.id, func.json_array_length(r.alerts) + func.json_array_length(r.new_alerts) > 0))):
         now.update(a["alert"] for a in alerts)
         new.update(a["alert"] for a in fresh)
-    cleared = Counter(dict(session.execute(within(
-        select(StandingAlert.alert, func.count())
-        .join(r, (r.partnership_id == StandingAlert.partnership_id) & (r.review_id == review.id))
-        .where(StandingAlert.cleared_at == review.as_of).group_by(StandingAlert.alert))).all()))
+    cleared = Counter(a["alert"] for _, gone in review_results.cleared_since_previous(session, review, within)
+                      for a in gone)
     return [{"alert": a, "now": now[a], "new": new[a], "cleared": cleared[a]} for a in ALERTS]
 
 

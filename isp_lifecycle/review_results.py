@@ -15,6 +15,7 @@ partnerships never sits in memory at once.
     summary(store, review_id)               -> ReviewSummary        counts by stage and by alert
     results(store, review_id)               -> ReviewedPartnership  per partnership, ordered by id
     previous_review(session, review)        -> PortfolioReview | None  what "new" and "cleared" count against
+    cleared_since_previous(session, review) -> (partnership, alerts cleared) for those that cleared some
     overview(store, review_id)              -> (id, stage, days, blocking, alerts) per partnership
     output_line(result, as_of)              -> one object of ``isp review --format json``
     complete_reviews(store, as_of, mission) -> (ReviewRecord, the complete review before it | None)
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from .errors import UsageError
@@ -162,14 +163,33 @@ def previous_review(session: Session, review: PortfolioReview) -> PortfolioRevie
     return session.scalars(query.order_by(p.as_of.desc(), p.id.desc()).limit(1)).first()
 
 
-def _keys(alerts) -> set[tuple[str, str]]:
-    return {(a["alert"], a["subject"]) for a in alerts}
+def _cleared(before: list | None, now: list) -> list[dict[str, str]]:
+    """The alerts of ``before`` (the previous review's, for one partnership) that ``now`` no longer raises."""
+    still = {(a["alert"], a["subject"]) for a in now}
+    return [a for a in before or () if (a["alert"], a["subject"]) not in still]
+
+
+def cleared_since_previous(session: Session, review: PortfolioReview,
+                           narrow=lambda query: query) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """(partnership, its alerts cleared since the previous review) for those of ``review``'s
+    partnerships that cleared some: as ``stream_results`` says them, for the pages' counts.
+    ``narrow`` narrows the query on ``PortfolioReviewResult`` (a reader's scope, some partnerships)."""
+    previous = previous_review(session, review)
+    if previous is None:
+        return
+    r, before = PortfolioReviewResult, aliased(PortfolioReviewResult)
+    query = narrow(select(r.partnership_id, r.alerts, before.alerts)
+                   .join(before, and_(before.review_id == previous.id, before.partnership_id == r.partnership_id))
+                   .where(r.review_id == review.id, func.json_array_length(before.alerts) > 0))
+    for pid, now, was in session.execute(query.execution_options(yield_per=READ_BATCH)):
+        gone = _cleared(was, now)
+        if gone:
+            yield pid, gone
 
 
 def _reviewed(row: PortfolioReviewResult, as_of: date, stage_now: str | None,
               before: list | None) -> ReviewedPartnership:
-    now = _keys(row.alerts)
-    cleared = [a for a in before or () if (a["alert"], a["subject"]) not in now]
+    cleared = _cleared(before, row.alerts)
     return ReviewedPartnership(row.partnership_id, row.name, row.mission, row.stage, row.days_in_stage, row.director,
                                row.verdict, row.blocking, row.alerts, row.new_alerts, as_of, stage_now, cleared)
 

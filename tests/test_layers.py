@@ -9,65 +9,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from .conftest import ROOT
 
 SHIPPED = ("isp_lifecycle", "flows", "notifications")
 
-# Modules the contracts name before they exist: the web layer is being built on another branch.
-# Their lines are dropped from the configuration until the module is there, then they apply.
-NOT_YET = ("isp_lifecycle.web",)
-
-# The contract that cannot pass until the CLI stops reading the store's tables itself (that
-# work is under way on another branch): strict xfail, so the suite says when to enable it.
-PENDING: dict[str, str] = {}  # contracts written ahead of the code that satisfies them: none now
-
-# `_private` names still used across modules in files being rewritten on other branches.
-# Each entry is "file: module.name"; the lead empties this list as those branches merge.
-PRIVATE_ALLOWED: set[str] = set()
-
-
-def _exists(module: str) -> bool:
-    path = ROOT.joinpath(*module.split("."))
-    return path.is_dir() or path.with_suffix(".py").is_file()
-
-
-def _config(tmp_path: Path) -> Path:
-    text = (ROOT / ".importlinter").read_text()
-    for module in NOT_YET:
-        if not _exists(module):
-            text = "\n".join(line for line in text.splitlines() if line.strip() != module) + "\n"
-    path = tmp_path / "importlinter.ini"
-    path.write_text(text)
-    return path
+CONFIG = ROOT / ".importlinter"
 
 
 def _contract_ids() -> list[str]:
-    text = (ROOT / ".importlinter").read_text()
-    return [line.strip()[len("[importlinter:contract:"):-1] for line in text.splitlines()
+    return [line.strip()[len("[importlinter:contract:"):-1] for line in CONFIG.read_text().splitlines()
             if line.startswith("[importlinter:contract:")]
 
 
-def lint_imports(config: Path, *contracts: str) -> subprocess.CompletedProcess:
-    args = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", str(config)]
-    for contract in contracts:
-        args += ["--contract", contract]
+def lint_imports() -> subprocess.CompletedProcess:
+    args = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", str(CONFIG)]
     return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-def test_the_import_contracts_hold(tmp_path):
-    kept = [c for c in _contract_ids() if c not in PENDING]
-    out = lint_imports(_config(tmp_path), *kept)
+def test_the_import_contracts_hold():
+    out = lint_imports()
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert f"{len(kept)} kept, 0 broken" in out.stdout
-
-
-@pytest.mark.parametrize("contract", sorted(PENDING))
-@pytest.mark.xfail(strict=True, reason="pending work on another branch: enable the contract at merge")
-def test_a_pending_contract_holds(contract, tmp_path):
-    out = lint_imports(_config(tmp_path), contract)
-    assert out.returncode == 0, PENDING[contract]
+    assert f"{len(_contract_ids())} kept, 0 broken" in out.stdout
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -118,13 +80,7 @@ def _shipped_sources() -> list[Path]:
 
 def test_no_private_name_is_used_outside_its_module():
     found = {use for path in _shipped_sources() for use in private_uses(path)}
-    assert sorted(found - PRIVATE_ALLOWED) == []
-
-
-def test_the_private_allow_list_names_only_uses_that_still_exist():
-    """So that the list shrinks as the other branches land, and never hides a new use."""
-    found = {use for path in _shipped_sources() for use in private_uses(path)}
-    assert sorted(PRIVATE_ALLOWED - found) == []
+    assert sorted(found) == []
 
 
 def test_the_private_name_scan_sees_both_kinds_of_use_and_not_a_module_of_others(tmp_path):

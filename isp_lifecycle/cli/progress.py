@@ -23,7 +23,8 @@ class Progress:
     def __init__(self, total: int, label: str, *, shown_from: int = SHOWN_FROM) -> None:
         self.bar = None
         if total > shown_from and sys.stderr.isatty():
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True,
+                                         item_show_func=lambda item: item)
         self.quiet_out = self.bar is not None and sys.stdout.isatty()
 
     def __enter__(self) -> Progress:
@@ -35,9 +36,10 @@ class Progress:
         if self.bar is not None:
             self.bar.__exit__(*exc)
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, item: str | None = None) -> None:
+        """``done`` more items; ``item``, if given, is shown after the bar until the next update."""
         if self.bar is not None:
-            self.bar.update(done)
+            self.bar.update(done, item)
 
     def out(self, line: str) -> None:
         """A per-item line of standard output (left out while the bar shares the terminal)."""

@@ -12,57 +12,57 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import ExitStack, contextmanager
 from datetime import date
 
 import click
 
 from ..errors import ReviewIncomplete
 from .options import VERBOSE, parse_as_of, parse_date
+from .progress import Progress
 from .store import nothing_found, open_store
 
 
-class _Progress:
-    """A progress bar over chunks on a terminal; log lines otherwise (stderr either way)."""
-
-    def __init__(self) -> None:
-        self.bar = None
-        self.tty = sys.stderr.isatty()
-        self.logger = logging.getLogger("isp_lifecycle.review")
-        self.handler = None
-        if not self.tty:
-            self.handler = logging.StreamHandler(sys.stderr)
-            self.handler.setFormatter(logging.Formatter("isp review: %(message)s"))
-            self.handler.setLevel(logging.INFO)
-            self.logger.addHandler(self.handler)
-            self.saved = self.logger.level, self.logger.propagate
-            self.logger.setLevel(logging.INFO)
-            self.logger.propagate = False  # said once, here, on this command's stderr
-
-    def __call__(self, outcome, plan) -> None:
-        if not self.tty:
-            return  # the core logs each chunk
-        if self.bar is None:
-            self.bar = click.progressbar(length=len(plan.pending), label="reviewing", file=sys.stderr,
-                                         show_pos=True, item_show_func=lambda n: n)
-            self.bar.__enter__()
-        self.bar.update(1, f"{outcome.reviewed} partnerships")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-        if self.handler is not None:
-            self.logger.removeHandler(self.handler)
-            self.logger.setLevel(self.saved[0])
-            self.logger.propagate = self.saved[1]
+@contextmanager
+def _chunk_lines():
+    """The core's log line of each chunk on this command's stderr, said once here (not propagated)."""
+    logger = logging.getLogger("isp_lifecycle.review")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("isp review: %(message)s"))
+    handler.setLevel(logging.INFO)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
-def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
+def _chunk_bar(stack: ExitStack):
+    """A listener of finished chunks showing a bar over them, begun with the first (when their number
+    is known) and ended with ``stack``. It shows on a terminal only (cli/progress.py)."""
+    bar: Progress | None = None
+
+    def chunk_done(outcome, plan) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = stack.enter_context(Progress(len(plan.pending), "reviewing", shown_from=0))
+        bar.update(1, f"{outcome.reviewed} partnerships")
+
+    return chunk_done
+
+
+def _run_bare(store, as_of: date, mission: str | None, chunk_size: int, progress):
     from .. import review
 
     return review.run_review(store, as_of, mission, chunk_size=chunk_size, progress=progress)
 
 
-def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress: _Progress):
+def _run_flow(store, as_of: date, mission: str | None, chunk_size: int, progress):
     from isp_lifecycle.flows import runtime
 
     runtime.connect()  # PREFECT_API_URL, else the server of a running `isp serve`, else embedded
@@ -149,12 +149,12 @@ def _summary_line(summary, scope: str) -> str:
 
 
 def _run(store, as_of: date, mission: str | None, chunk_size: int, no_prefect: bool):
+    """The review run, with its progress on stderr: a bar over the chunks on a terminal, else their log lines."""
     run = _run_bare if no_prefect else _run_flow
-    progress = _Progress()
-    try:
-        return run(store, as_of, mission, chunk_size, progress)
-    finally:
-        progress.close()
+    with ExitStack() as stack:
+        if not sys.stderr.isatty():
+            stack.enter_context(_chunk_lines())
+        return run(store, as_of, mission, chunk_size, _chunk_bar(stack))
 
 
 @click.command("review")

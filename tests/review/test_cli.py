@@ -1,6 +1,7 @@
 """``isp review`` as docs/spec/cli.md freezes it: JSON lines ordered by id, exit 0/1/2, idempotent."""
 
 import json
+import sys
 
 import pytest
 
@@ -65,6 +66,17 @@ def test_text_output_names_each_partnership_and_sums_up(store, capsys):
     assert "chunk 0: 6 partnerships" in err  # progress, on stderr, when stderr is not a terminal
 
 
+def test_on_a_terminal_a_bar_counts_the_chunks_on_stderr_instead_of_their_log_lines(store, capsys, monkeypatch):
+    load_portfolio(store)
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["review", "--as-of", "2027-09-01", "--no-prefect", "--chunk-size", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert "reviewing" in err and "3/3" in err and "2 partnerships" in err, err
+    assert "chunk 0" not in err, err
+    assert "6 partnerships, " in out.splitlines()[-1]
+
+
 @pytest.mark.parametrize("args", [["--as-of", "2027-02-30"], ["--format", "xml"], ["--chunk-size", "501"]])
 def test_bad_usage_exits_2(store, capsys, args):
     assert main(["review", "--no-prefect", *args]) == 2
@@ -72,8 +84,6 @@ def test_bad_usage_exits_2(store, capsys, args):
 
 def test_an_unusable_store_exits_2_without_starting_prefect(env, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("ISP_DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/isp.db")
-    import sys
-
     had_prefect = "prefect" in sys.modules
     assert main(["review", "--as-of", "2027-09-01"]) == 2
     assert "cannot" in capsys.readouterr().err

@@ -2,13 +2,15 @@
 cleared alerts are counted against the previous review of the same scope, and a partnership
 that moved after the review's date is said to have moved, never given a negative age."""
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from isp_lifecycle import review, review_results, services
+from isp_lifecycle import portfolio_page, report, review, review_results, services
 from isp_lifecycle.cli import main
+from isp_lifecycle.notifications.render import alert_name
 from isp_lifecycle.store.models import PortfolioReviewResult
 
 from ..store.conftest import doc, verdict_for
@@ -99,15 +101,24 @@ def test_completing_an_interrupted_review_says_when_it_started_and_how_far_it_go
 
 # ------------------------------------------------------------------ new and cleared, against the previous review
 
-def two_reviews(store):
-    """As of 2027-09-01 a milestone is late; by 2027-09-08 it is done, and a commitment ending
-    2028-03-04 comes within 180 days."""
+def weekly_reviews(store, *missions):
+    """One review a week from 2027-09-01, of each of ``missions`` in turn (None: every mission).
+    As of 2027-09-01 a milestone of gh-mnh-north (USAID/Ghana) is late; by 2027-09-08 it is done,
+    and a commitment ending 2028-03-04 comes within 180 days. The last review's summary."""
     partners = [dict(p, commitment=dict(p["commitment"], until="2028-03-04")) if i == 2 else p
                 for i, p in enumerate(fixture_data()["partners"])]
     services.import_document(store, variant(stage_entered="2027-06-01", partners=partners))
-    review.run_review(store, date(2027, 9, 1), clock=fixed_clock(datetime(2027, 9, 1, 8)))
-    services.import_document(store, milestone_done(stage_entered="2027-06-01", done="2027-09-05", partners=partners))
-    return review.run_review(store, date(2027, 9, 8), clock=fixed_clock(datetime(2027, 9, 8, 8)))
+    for week, mission in enumerate(missions):
+        day = date(2027, 9, 1) + timedelta(weeks=week)
+        if week == 1:
+            services.import_document(store, milestone_done(stage_entered="2027-06-01", done="2027-09-05",
+                                                           partners=partners))
+        summary = review.run_review(store, day, mission, clock=fixed_clock(datetime.combine(day, time(8))))
+    return summary
+
+
+def two_reviews(store):
+    return weekly_reviews(store, None, None)
 
 
 def test_new_and_cleared_alerts_are_counted_against_the_previous_review(store, capsys):
@@ -151,6 +162,43 @@ def test_new_alerts_are_counted_against_the_previous_review_of_the_same_mission_
     assert [a["alert"] for a in new] == ["approval-pending"]
     _, out, _ = isp_review(capsys, "--as-of", "2027-09-01", "--mission", "usaid/ghana")
     assert out.splitlines()[-1].endswith("alerts (no earlier review of USAID/Ghana to compare with)")
+
+
+def cleared_on_the_page_and_in_the_report(store) -> tuple[dict, dict, list, dict]:
+    """What the portfolio page (of every mission: its latest review) and ``isp report`` call
+    cleared: by partnership and by alert on the page; by partnership (in words) and by alert
+    (its table of alerts) in the report."""
+    page = portfolio_page.view(store, portfolio_page.Scope(True, frozenset()))
+    html, _ = report.render(store, web_url=None)
+    table = re.findall(r'<span class="slug">([a-z-]+)</span></th><td>\d+</td><td>\d+</td><td>(\d+)</td>', html)
+    return ({r["id"]: r["cleared"] for r in page["rows"] if r["cleared"]},
+            {k["alert"]: k["cleared"] for k in page["alert_kinds"] if k["cleared"]},
+            re.findall(r"Cleared since the previous review: ([^<]*)</p>", html),
+            {alert: int(n) for alert, n in table if n != "0"})
+
+
+def test_the_page_and_the_report_count_an_alert_cleared_against_the_previous_review_of_the_scope(store, capsys):
+    """The milestone's alert went in a review of USAID/Ghana; the review of every mission after it
+    still clears it, against the previous review of every mission, as ``isp review`` says."""
+    weekly_reviews(store, None, "USAID/Ghana", None)
+    _, out, _ = isp_review(capsys, "--as-of", "2027-09-15")
+    assert "    milestone-overdue (cleared) initiatives.referral-hotline.milestones[1]" in out
+    assert out.splitlines()[-1].endswith("(1 new, 1 cleared since the review as of 2027-09-01)")
+    on_the_page, by_alert, in_the_report, report_by_alert = cleared_on_the_page_and_in_the_report(store)
+    assert on_the_page == {"gh-mnh-north": ["milestone-overdue"]}
+    assert by_alert == report_by_alert == {"milestone-overdue": 1}
+    assert in_the_report == [alert_name("milestone-overdue")]
+    assert "1 alert new, 1 cleared" in portfolio_page.view(store, portfolio_page.Scope(True, frozenset()))["changes"]
+
+
+def test_the_page_and_the_report_call_no_alert_cleared_by_the_first_review_of_its_scope(store, capsys):
+    """The milestone's alert was raised in a review of USAID/Ghana alone: the first review of every
+    mission has nothing to compare with, as ``isp review`` says, though the alert went that day."""
+    weekly_reviews(store, "USAID/Ghana", None)
+    _, out, _ = isp_review(capsys, "--as-of", "2027-09-08")
+    assert "(cleared)" not in out
+    assert out.splitlines()[-1].endswith("(no earlier review of every mission to compare with)")
+    assert cleared_on_the_page_and_in_the_report(store) == ({}, {}, [], {})
 
 
 # ------------------------------------------------------------------ never a negative age
