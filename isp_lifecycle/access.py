@@ -172,21 +172,26 @@ class Access:
         check_limit(limit)
         with self.reads() as session:
             portfolio = self._portfolio(session)
-            who = portfolio.caller(identity)
+            rows, following = [], None
+            for row, _ in portfolio.visible(identity):
+                if (after is not None and row.id <= after) or (stage and row.stage != stage):
+                    continue
+                if mission and row.mission.casefold() != mission.casefold():
+                    continue
+                if len(rows) == limit:
+                    following = rows[-1].id
+                    break
+                rows.append(row)
+            # The page's own pending requests only: a store's pending requests can be thousands.
             pending = dict(session.execute(
                 select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id))
-                .where(ApprovalRequest.status == "pending").group_by(ApprovalRequest.partnership_id)).all())
-        page: list[dict[str, Any]] = []
-        for row, roles in portfolio.visible(identity):
-            if (after is not None and row.id <= after) or (stage and row.stage != stage):
-                continue
-            if mission and row.mission.casefold() != mission.casefold():
-                continue
-            if len(page) == limit:
-                return page, page[-1]["id"]
-            page.append({"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
-                         "stage_entered": row.stage_entered.isoformat(), "pending_request": pending.get(row.id)})
-        return page, None
+                .where(ApprovalRequest.partnership_id.in_([row.id for row in rows]),
+                       ApprovalRequest.status == "pending")
+                .group_by(ApprovalRequest.partnership_id)).all()) if rows else {}
+        page = [{"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
+                 "stage_entered": row.stage_entered.isoformat(), "pending_request": pending.get(row.id)}
+                for row in rows]
+        return page, following
 
     def partnership(self, identity: Identity, partnership_id: str) -> dict[str, Any]:
         with self.reads() as session:

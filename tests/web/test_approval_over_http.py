@@ -163,3 +163,17 @@ def test_a_forbidden_move_is_409_and_audited(as_, partnership, web_store):
     response = leader.post(f"/api/v1/partnerships/{partnership}/advance", json={"to": "closed"})
     assert response.status_code == 409 and "leaving review" in response.json()["detail"]
     assert audit_count(web_store) == entries + 1 and last_audit(web_store).action == "request-approval.refused"
+
+
+def test_a_listing_names_each_partnerships_pending_request_on_whichever_page_it_falls(as_, partnership, web_store):
+    from isp_lifecycle import services
+    from isp_lifecycle.document import validate
+
+    data = services.export_document(web_store, partnership).to_data()
+    services.import_document(web_store, validate({**data, "id": partnership + "b"}), actor=LEADER)
+    waiting = _advance(as_(LEADER), partnership + "b")
+    director = as_(DIRECTOR)
+    pages = [director.get(f"/api/v1/partnerships?limit=1&after={after}").json()
+             for after in (partnership[:-1], partnership)]
+    assert [(p["id"], p["pending_request"]) for page in pages for p in page["partnerships"]] == [
+        (partnership, None), (partnership + "b", waiting["id"])]
