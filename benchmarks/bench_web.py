@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSIONS = 100
-REQUESTS_PER_DIRECTOR = 4
+REQUESTS_PER_DIRECTOR = 10  # at least 11 partnerships in review per director: decisions spread over the whole run
 QUIET = range(40, 45)  # directors no load client plays (those are d000-d024): the quiet measurements'
 BARE_APP = ("from fastapi import FastAPI\napp = FastAPI()\n"
             "@app.get('/bare')\ndef bare():\n    return {'status': 'ok', 'answer': 42}\n")
