@@ -11,11 +11,10 @@ import pytest
 from selenium.webdriver.support.ui import Select
 
 from isp_lifecycle.settings import Settings
-from isp_lifecycle.store import Store
 
 from ..browser.conftest import browser, browser_nojs, fresh  # noqa: F401  (fixtures)
 from ..browser.test_decision_page import link_in_email, sign_in_by_email, sign_in_directly
-from ..pages.site import Served
+from ..pages.site import Served, own_home
 from .conftest import two_partnerships
 
 pytestmark = pytest.mark.slow
@@ -24,13 +23,7 @@ HAWA, YAW = "hawa.issah@nmwa.example.org", "yaw.darko@ghs.example.org"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("assess-home")
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in (("ISP_AUDIT_KEY", "assess-browser-key"), ("ISP_HOME", str(home)),
-                            ("ISP_OUTBOX_DIR", str(home / "outbox")), ("ISP_CHANNELS", "outbox"),
-                            ("ISP_ASSESSMENTS", "1")):
-            env.setenv(name, value)
-        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+    with own_home(tmp_path_factory, "assess", outbox=True, ISP_ASSESSMENTS="1") as (home, store, env):
         two_partnerships(store)
         site = Served(store, Settings(home=home, remind_days=7))
         env.setenv("ISP_WEB_URL", site.url)
@@ -42,7 +35,6 @@ def served(tmp_path_factory):
         with site:
             site.store, site.outbox = store, home / "outbox"
             yield site
-        store.close()
 
 
 def choose(browser, name: str, value: str) -> None:

@@ -15,7 +15,6 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from isp_lifecycle.settings import Settings
-from isp_lifecycle.store import Store
 from isp_lifecycle.store.models import PartnershipRow
 
 from .sites import StaticSite
@@ -29,6 +28,7 @@ from ..pages.site import (
     Served,
     blocked,
     healthy,
+    own_home,
     request_on_a_second_version,
     seed,
     session_for,
@@ -40,13 +40,7 @@ WEIGHT_LIMIT = 100_000
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("pages-home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ISP_AUDIT_KEY", "pages-browser-key")
-        env.setenv("ISP_HOME", str(home))
-        env.setenv("ISP_OUTBOX_DIR", str(home / "outbox"))
-        env.setenv("ISP_CHANNELS", "outbox")
-        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+    with own_home(tmp_path_factory, "pages", outbox=True) as (home, store, env):
         now = datetime.utcnow()
         ids = seed(store, now)
         for pid in ("path-mouse", "path-nojs", "path-keys", "path-look"):  # one fresh request per path
@@ -63,7 +57,6 @@ def served(tmp_path_factory):
             deliver_pending(store)
             site.ids, site.store, site.outbox = ids, store, home / "outbox"
             yield site
-        store.close()
 
 
 def link_in_email(site, partnership_id: str, event: str = "approval-requested", who: str = DIRECTOR,

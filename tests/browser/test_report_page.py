@@ -8,27 +8,21 @@ from datetime import datetime, timedelta
 import pytest
 
 from isp_lifecycle import report, review, services
-from isp_lifecycle.store import Store
 
-from ..pages.site import LEADER, blocked, seed
+from ..pages.site import LEADER, blocked, own_home, seed
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
-    home = tmp_path_factory.mktemp("report-home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ISP_AUDIT_KEY", "report-browser-key")
-        env.setenv("ISP_HOME", str(home))
-        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+    with own_home(tmp_path_factory, "report") as (home, store, _):
         today = datetime.utcnow().date()
         seed(store, datetime.utcnow())
         review.run_review(store, today - timedelta(days=7))
         services.import_document(store, blocked("tamale-old", "Tamale Water Partnership"), actor=LEADER)
         review.run_review(store, today)
         html, _ = report.render(store, web_url=None)
-        store.close()
     path = home / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -12,10 +12,9 @@ from selenium.webdriver.common.keys import Keys
 from isp_lifecycle import assessment_lessons, services
 from isp_lifecycle.cli import main
 from isp_lifecycle.settings import Settings
-from isp_lifecycle.store import Store
 
 from ..browser.conftest import browser, browser_nojs, fresh  # noqa: F401  (fixtures)
-from ..pages.site import CONTACT, DIRECTOR, Served, healthy, seed, session_for
+from ..pages.site import CONTACT, DIRECTOR, Served, healthy, own_home, seed, session_for
 from .conftest import FakeAssessments, given
 
 pytestmark = pytest.mark.slow
@@ -24,12 +23,7 @@ HOSTILE = '<script>document.title="owned"</script> <img src=x> & a very-long-wor
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("lessons-home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ISP_AUDIT_KEY", "lessons-browser-key")
-        env.setenv("ISP_HOME", str(home))
-        env.delenv("ISP_DATABASE_URL", raising=False)
-        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+    with own_home(tmp_path_factory, "lessons") as (home, store, env):
         seed(store, datetime.utcnow())
         data = healthy(id="tamale-lessons", name="Tamale Lessons Partnership").to_data()
         data["reviews"] = [{"date": "2026-10-01", "lessons": [HOSTILE, "Ama Mensah\nled the\ntraining."]}]
@@ -41,7 +35,6 @@ def served(tmp_path_factory):
         with Served(store, Settings(home=home, remind_days=7)) as site:
             site.store, site.home = store, home
             yield site
-        store.close()
 
 
 def sign_in(browser, site, who: str = DIRECTOR) -> None:

@@ -6,10 +6,13 @@ Signing in is the real thing: a session in the store, its cookie, its CSRF token
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -27,6 +30,30 @@ OUTSIDER = "someone@elsewhere.example.org"
 OTHER_DIRECTOR = "director@kenya.example.org"
 ADMIN = "admin@mission.example.org"
 HOSTILE_NAME = '<script>document.title="owned"</script> Tamale & <b>Co</b>'
+
+
+@contextmanager
+def own_home(tmp_path_factory, name: str, *, outbox: bool = False,
+             **settings: str) -> Iterator[tuple[Path, Store, pytest.MonkeyPatch]]:
+    """A browser module's own ``ISP_HOME`` with a SQLite store in it: (home, store, the
+    environment's patch, to set more while it lasts). ``ISP_AUDIT_KEY`` and ``ISP_HOME`` are set,
+    ``ISP_DATABASE_URL`` unset (the home's store is the store); ``outbox`` sends messages to
+    ``home/outbox``; ``settings`` are further ``ISP_*`` variables. All undone at the end."""
+    home = tmp_path_factory.mktemp(f"{name}-home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ISP_AUDIT_KEY", f"{name}-browser-key")
+        env.setenv("ISP_HOME", str(home))
+        env.delenv("ISP_DATABASE_URL", raising=False)
+        if outbox:
+            env.setenv("ISP_OUTBOX_DIR", str(home / "outbox"))
+            env.setenv("ISP_CHANNELS", "outbox")
+        for key, value in settings.items():
+            env.setenv(key, value)
+        store = Store.open(f"sqlite:///{home / 'isp.db'}")
+        try:
+            yield home, store, env
+        finally:
+            store.close()
 
 
 def healthy(**changes):
