@@ -35,6 +35,10 @@ def test_serve_starts_a_local_server_whose_scheduler_fires_and_which_resumes_app
         assert url == f"http://127.0.0.1:{port}/api"
         advanced = ws.isp("advance", PID, "--as", LEADER, "--as-of", "2026-11-27", check=0)
         assert url in advanced.stderr  # found and used the server `isp serve` started
+        # approve once Prefect reports the advance run waiting for the decision: an approval that
+        # comes first is applied too, but finds no waiting run to resume (the flow then sees it settled)
+        waiting = f"from flows import runtime\nruntime.connect()\nprint(len(runtime.waiting_runs({PID!r})))\n"
+        assert wait_for(lambda: ws.python(waiting).stdout.strip() == "1", 120), log.read_text()[-3000:]
         approved = ws.isp("approve", PID, "--as", DIRECTOR, check=0)
         assert "a running `isp serve` resumes the workflow" in approved.stderr
         assert ws.stage(PID) == "commit"
