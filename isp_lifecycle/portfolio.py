@@ -126,6 +126,11 @@ class Snapshots:
             return found
         with self._refreshing:
             found = self._current
+            if found is not None and found.key != key:
+                # Read again: another thread may have refreshed past the tick read before the
+                # lock, and a snapshot newer than that tick serves this read as well. (Going
+                # by the stale tick read everything again, and stepped the snapshot back.)
+                key = portfolio_ticks(session)
             if found is None or found.key != key:
                 found = self._current = self._refresh(session, key)
             return found

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, insert, text, update
 
-from isp_lifecycle import services, settings
+from isp_lifecycle import portfolio, services, settings
 from isp_lifecycle.access import Access
 from isp_lifecycle.identity import Identity
 from isp_lifecycle.store.models import ApiToken, PartnershipRow, portfolio_changed_since, portfolio_ticks
@@ -169,3 +169,22 @@ def test_a_service_whose_snapshot_is_older_than_the_log_reaches_reads_everything
         conn.execute(update(PartnershipRow).where(PartnershipRow.id == "clock-1").values(stage="review"))
         conn.execute(text("DELETE FROM portfolio_changes"))  # pruned past the snapshot's tick
     assert {p["id"]: p["stage"] for p in listing(service)}["clock-1"] == "review"
+
+
+def test_a_reader_that_read_the_clock_before_another_reader_refreshed_keeps_the_newer_snapshot(store, monkeypatch):
+    """Under load a reader often reads the clock, then waits for the lock while another thread
+    refreshes past that tick: it must take the newer snapshot, not read every partnership again
+    (a full read holds up every reader) nor step the snapshot back to its older tick."""
+    monkeypatch.setenv("ISP_ADMINS", ADMIN.email)
+    imported(store, *(f"clock-{n}" for n in range(4)))
+    service = Access(store, settings.current())
+    listing(service)
+    stale = ticks(store)
+    staged(store, "clock-2", "commit")
+    assert {p["id"]: p["stage"] for p in listing(service)}["clock-2"] == "commit"  # refreshed past `stale`
+    full_reads = []
+    monkeypatch.setattr(portfolio.Snapshots, "_rebuild", lambda *args: full_reads.append(args))
+    clock = iter([stale])  # this reader's first look at the clock came before the write
+    monkeypatch.setattr(portfolio, "portfolio_ticks", lambda session: next(clock, None) or portfolio_ticks(session))
+    assert {p["id"]: p["stage"] for p in listing(service)}["clock-2"] == "commit"
+    assert full_reads == []
