@@ -17,10 +17,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import approvals, authz, lifecycle, services, tokens, uow
@@ -38,8 +38,9 @@ from .errors import (
 from .identity import Identity
 from .settings import Settings
 from .store import Store, audit
-from .portfolio import Portfolio, Snapshots, reader
-from .store.models import ApprovalRequest, DocumentVersion, GateEvaluation, PartnershipRow, StageTransition
+from .portfolio import Details, Portfolio, Snapshots, reader
+from .reading import Reading, approval_object, stamp
+from .store.models import ApprovalRequest, DocumentVersion, PartnershipRow, StageTransition, clock_reading
 
 NOTE_LIMIT = 2000
 MAX_LIMIT = 1000
@@ -59,10 +60,6 @@ class GateBlocked(RefusedOperation):
                          "sent to the leaders")
 
 
-def stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
-
-
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -79,16 +76,6 @@ def acting(identity: Identity) -> Iterator[None]:
         uow.acting.reset(token)
 
 
-def approval_object(r: ApprovalRequest, applied: bool) -> dict[str, Any]:
-    decided = r.status in ("approved", "rejected")
-    return {"id": r.id, "partnership": r.partnership_id, "from": r.from_stage, "to": r.to_stage,
-            "requested_by": r.requested_by, "requested_at": stamp(r.requested_at), "status": r.status,
-            "applied": applied, "decided_by": r.decided_by if decided else None,
-            "decided_at": stamp(r.decided_at) if decided else None,
-            "decision": {"approved": "approve", "rejected": "reject"}.get(r.status),
-            "note": r.note if decided else None}
-
-
 def _applied(r: ApprovalRequest, moved: bool) -> bool:
     return r.status == "rejected" or (r.status == "approved" and moved)
 
@@ -102,6 +89,8 @@ class Access:
         self._roles: dict[tuple[str, int], Roles] = {}
         self._lock = threading.Lock()
         self._snapshots = Snapshots(settings, self._roles_of)
+        self._pending, self._verdicts = Details(), Details()
+        self._recent = tokens.Recent()
         self.reads = reader(store)
 
     # ------------------------------------------------------------ roles
@@ -161,17 +150,42 @@ class Access:
         with self.reads() as session:
             session.execute(text("SELECT 1"))
 
-    def identify(self, secret: str, client: str | None) -> Identity | None:
-        return tokens.authenticate(self.store, secret, client=client, reads=self.reads)
+    def clock(self) -> tuple[int, int]:
+        """The store's clock now: (portfolio ticks, credentials ticks). A caller that read it
+        passes them to the reads below (``tick``) and to ``identify`` (``credentials``): what
+        is kept in memory and still current as of that reading is then served without a query."""
+        with self.reads() as session:
+            return clock_reading(session)
+
+    def identify(self, secret: str, client: str | None, credentials: int | None = None) -> Identity | None:
+        return tokens.authenticate(self.store, secret, client=client, reads=self.reads, recent=self._recent,
+                                   credentials=credentials)
+
+    def known(self, secret: str, client: str | None, credentials: int) -> Identity | None:
+        """The identity of a token checked lately and not revoked since (memory only; ``None``:
+        ask ``identify``)."""
+        return self._recent.get(secret, credentials, client, services.utcnow())
+
+    @contextmanager
+    def _reading(self, tick: int | None, memory_only: bool) -> Iterator[Reading]:
+        reading = Reading(self._snapshots, self._pending, self._verdicts, self.reads, tick, memory_only)
+        try:
+            yield reading
+        finally:
+            reading.close()
 
     def me(self, identity: Identity) -> dict[str, Any]:
         return {"email": identity.email, "admin": self.settings.is_admin(identity.email)}
 
     def partnerships(self, identity: Identity, *, mission: str | None, stage: str | None, after: str | None,
-                     limit: int) -> tuple[list[dict[str, Any]], str | None]:
+                     limit: int, tick: int | None = None,
+                     memory_only: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of what the caller sees. ``tick``: the clock as the caller read it (``clock``);
+        ``memory_only``: answer without the store or raise ``NeedsStore`` (for the same call
+        without it)."""
         check_limit(limit)
-        with self.reads() as session:
-            portfolio = self._portfolio(session)
+        with self._reading(tick, memory_only) as reading:
+            portfolio = reading.portfolio()
             rows, following = [], None
             for row, _ in portfolio.visible(identity):
                 if (after is not None and row.id <= after) or (stage and row.stage != stage):
@@ -183,28 +197,27 @@ class Access:
                     break
                 rows.append(row)
             # The page's own pending requests only: a store's pending requests can be thousands.
-            pending = dict(session.execute(
-                select(ApprovalRequest.partnership_id, func.min(ApprovalRequest.id))
-                .where(ApprovalRequest.partnership_id.in_([row.id for row in rows]),
-                       ApprovalRequest.status == "pending")
-                .group_by(ApprovalRequest.partnership_id)).all()) if rows else {}
+            pending = reading.pending([row.id for row in rows])
         page = [{"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
-                 "stage_entered": row.stage_entered.isoformat(), "pending_request": pending.get(row.id)}
+                 "stage_entered": row.stage_entered.isoformat(),
+                 "pending_request": pending[row.id][0]["id"] if pending[row.id] else None}
                 for row in rows]
         return page, following
 
-    def partnership(self, identity: Identity, partnership_id: str) -> dict[str, Any]:
-        with self.reads() as session:
-            _, row, _ = self._visible(session, identity, partnership_id)
-            pending = session.scalars(
-                select(ApprovalRequest.id).where(ApprovalRequest.partnership_id == partnership_id,
-                                                 ApprovalRequest.status == "pending").order_by(ApprovalRequest.id)
-            ).first()
-            evaluation = session.scalars(select(GateEvaluation).where(GateEvaluation.partnership_id == partnership_id)
-                                         .order_by(GateEvaluation.id.desc()).limit(1)).first()
-            return {"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
-                    "stage_entered": row.stage_entered.isoformat(), "version": row.current_version,
-                    "pending_request": pending, "latest_verdict": _verdict(evaluation)}
+    def partnership(self, identity: Identity, partnership_id: str, *, tick: int | None = None,
+                    memory_only: bool = False) -> dict[str, Any]:
+        """One partnership the caller sees (``tick``, ``memory_only``: as ``partnerships``)."""
+        with self._reading(tick, memory_only) as reading:
+            portfolio = reading.portfolio()
+            found = portfolio.find(partnership_id)
+            if found is None or not authz.sees(portfolio.caller(identity), found[1]):
+                raise UnknownPartnership(partnership_id)
+            row = found[0]
+            pending = reading.pending([row.id])[row.id]
+            verdict = reading.verdict(row.id)
+        return {"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
+                "stage_entered": row.stage_entered.isoformat(), "version": row.current_version,
+                "pending_request": pending[0]["id"] if pending else None, "latest_verdict": verdict}
 
     def document(self, identity: Identity, partnership_id: str, version: int | None) -> dict[str, Any]:
         """The stored document's data, as ``isp export`` writes it."""
@@ -214,14 +227,21 @@ class Access:
             raise NotFound(f"{partnership_id} has no version {version} (versions 1 to {row.current_version})")
         return services.export_document(self.store, partnership_id, version).to_data()
 
-    def approvals(self, identity: Identity, *, status: str | None, after: int | None,
-                  limit: int) -> tuple[list[dict[str, Any]], int | None]:
+    def approvals(self, identity: Identity, *, status: str | None, after: int | None, limit: int,
+                  tick: int | None = None, memory_only: bool = False) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of the requests on what the caller sees (``tick``, ``memory_only``: as
+        ``partnerships``; pending ones are kept in memory, the others are read)."""
         check_limit(limit)
         if status is not None and status not in ("pending", "approved", "rejected", "stale"):
             raise UsageError(f"status must be pending, approved, rejected or stale, not {status[:40]!r}")
-        with self.reads() as session:
-            portfolio = self._portfolio(session)
-            who = portfolio.caller(identity)
+        with self._reading(tick, memory_only) as reading:
+            portfolio = reading.portfolio()
+            if status == "pending":
+                ids = [row.id for row, _ in portfolio.visible(identity)]
+                waiting = sorted((request for requests in reading.pending(ids).values() for request in requests
+                                  if after is None or request["id"] > after), key=lambda request: request["id"])
+                return waiting[:limit], waiting[limit - 1]["id"] if len(waiting) > limit else None
+            session = reading.session()
             visible = {row.id for row, _ in portfolio.visible(identity)}
             query = (select(ApprovalRequest, StageTransition.id)
                      .outerjoin(StageTransition, StageTransition.approval_id == ApprovalRequest.id)
@@ -360,15 +380,6 @@ class Upload:
             except InvalidDocument as exc:
                 invalid = exc
         return cls(data, doc, invalid)
-
-
-def _verdict(evaluation: GateEvaluation | None) -> dict[str, Any] | None:
-    if evaluation is None:
-        return None
-    return {"partnership": evaluation.partnership_id, "gate": evaluation.gate, "as_of": evaluation.as_of.isoformat(),
-            "passed": evaluation.passed, "rules": {"version": evaluation.rules_version,
-                                                   "digest": evaluation.rules_digest},
-            "findings": evaluation.findings}
 
 
 def gate_check(text_body: str, *, json_only: bool, gate: str | None, as_of: date) -> dict[str, Any]:

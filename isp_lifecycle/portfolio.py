@@ -63,8 +63,12 @@ class Portfolio:
             self.by_mission.setdefault(roles.mission, []).append(n)
             for email in roles.deciders | roles.leaders | roles.contacts:
                 self.by_person.setdefault(email, []).append(n)
+        self.positions = {row.id: n for n, (row, _) in enumerate(rows)}
+        # Which partnerships were written since this snapshot was read whole (``since``), and
+        # the tick that logged each: what ``Details`` asks before trusting what it kept.
+        self.since, self.changed = key, {}
         self._callers: dict[Identity, Caller] = {}
-        self._visible: dict[Identity, list[tuple[Any, Roles]]] = {}
+        self._visible: dict[Identity, list[int]] = {}
 
     def patched(self, key: int, changed: dict[int, tuple[Any, Roles]]) -> Portfolio:
         """This snapshot with the rows at the given positions replaced by rows whose roles are
@@ -74,9 +78,19 @@ class Portfolio:
             rows[n] = pair
         new = object.__new__(Portfolio)
         new.key, new.rows, new.settings = key, rows, self.settings
-        new.by_person, new.by_mission = self.by_person, self.by_mission
-        new._callers, new._visible = dict(self._callers), {}
+        new.by_person, new.by_mission, new.positions = self.by_person, self.by_mission, self.positions
+        new.since, new.changed = self.since, {**self.changed, **{rows[n][0].id: key for n in changed}}
+        # the same roles at the same positions: who sees which positions holds too
+        new._callers, new._visible = dict(self._callers), self._visible
         return new
+
+    def find(self, partnership_id: str) -> tuple[Any, Roles] | None:
+        n = self.positions.get(partnership_id)
+        return None if n is None else self.rows[n]
+
+    def fresh(self, partnership_id: str, tick: int) -> bool:
+        """Whether what was read of the partnership at ``tick`` (or later) is still current."""
+        return tick >= self.changed.get(partnership_id, self.since)
 
     def caller(self, identity: Identity) -> Caller:
         found = self._callers.get(identity)
@@ -91,18 +105,21 @@ class Portfolio:
         """What the caller may see, in id order."""
         found = self._visible.get(identity)
         if found is None:
-            who = self.caller(identity)
-            if who.admin:
-                candidates = range(len(self.rows))
-            else:
-                indexes = set(self.by_person.get(who.email, ()))
-                for mission in who.staff_of | who.decides_in:
-                    indexes.update(self.by_mission.get(mission, ()))
-                candidates = sorted(indexes)
-            found = [self.rows[n] for n in candidates if authz.sees(who, self.rows[n][1])]
+            found = self._visible_positions(identity)
             if len(self._visible) < 1_000:
                 self._visible[identity] = found
-        return found
+        return [self.rows[n] for n in found]
+
+    def _visible_positions(self, identity: Identity) -> list[int]:
+        who = self.caller(identity)
+        if who.admin:
+            candidates = range(len(self.rows))
+        else:
+            indexes = set(self.by_person.get(who.email, ()))
+            for mission in who.staff_of | who.decides_in:
+                indexes.update(self.by_mission.get(mission, ()))
+            candidates = sorted(indexes)
+        return [n for n in candidates if authz.sees(who, self.rows[n][1])]
 
 
 class Snapshots:
@@ -116,8 +133,14 @@ class Snapshots:
     def __init__(self, settings: Settings, roles_of: RolesOf) -> None:
         self.settings, self.roles_of = settings, roles_of
         self._current: Portfolio | None = None
-        self._positions: dict[str, int] = {}
         self._refreshing = threading.Lock()
+
+    def at(self, tick: int) -> Portfolio | None:
+        """The snapshot, if it is the one of clock ``tick`` (read by the caller just now): then
+        no session is needed. (Not a later one: a clock behind the snapshot may be a store
+        emptied and made again, which only ``current`` tells apart.)"""
+        found = self._current
+        return found if found is not None and found.key == tick else None
 
     def current(self, session: Session) -> Portfolio:
         key = portfolio_ticks(session)
@@ -160,21 +183,55 @@ class Snapshots:
         return [(r, roles[(r.id, r.current_version)]) for r in rows]
 
     def _rebuild(self, key: int, rows: list[tuple[Any, Roles]]) -> Portfolio:
-        self._positions = {row.id: n for n, (row, _) in enumerate(rows)}
         return Portfolio(key, rows, self.settings)
 
     def _patch(self, session: Session, key: int, old: Portfolio, changed: list[str]) -> Portfolio:
-        fresh = self._rows(session, changed)
-        if len(fresh) < len(changed) and any(pid in self._positions for pid in set(changed) - {r.id for r, _ in fresh}):
+        fresh, positions = self._rows(session, changed), old.positions
+        if len(fresh) < len(changed) and any(pid in positions for pid in set(changed) - {r.id for r, _ in fresh}):
             return self._rebuild(key, self._rows(session, None))  # a partnership removed (a restore): rare
-        if any(row.id not in self._positions for row, _ in fresh):  # a new partnership: positions move
+        if any(row.id not in positions for row, _ in fresh):  # a new partnership: positions move
             merged = {row.id: (row, roles) for row, roles in old.rows}
             merged.update((row.id, (row, roles)) for row, roles in fresh)
             return self._rebuild(key, [merged[pid] for pid in sorted(merged)])
-        moved = {self._positions[row.id]: (row, roles) for row, roles in fresh}
+        moved = {positions[row.id]: (row, roles) for row, roles in fresh}
         if any(old.rows[n][1] != roles for n, (_, roles) in moved.items()):  # who is who changed
             rows = list(old.rows)
             for n, pair in moved.items():
                 rows[n] = pair
             return self._rebuild(key, rows)
         return old.patched(key, moved)
+
+
+class Details:
+    """What reads show of a partnership beyond its row (its pending requests, its latest
+    verdict), kept per partnership and trusted while the portfolio's clock has logged no write
+    of that partnership since it was read (``Portfolio.fresh``). The services bump the
+    partnership's row with every change of its requests and evaluations (``row_version``), so
+    the clock's log names the partnership whenever what is kept here changes."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[int, Any]] = {}
+
+    def get(self, portfolio: Portfolio, ids: list[str],
+            load: Callable[[list[str]], dict[str, Any]] | None) -> dict[str, Any] | None:
+        """Each id's details: kept ones still fresh, the others from ``load`` (read after
+        ``portfolio`` was). Without ``load`` (memory only), ``None`` if any must be read."""
+        found, missing = {}, []
+        for pid in ids:
+            kept = self._found.get(pid)
+            if kept is not None and portfolio.fresh(pid, kept[0]):
+                found[pid] = kept[1]
+            else:
+                missing.append(pid)
+        if missing:
+            if load is None:
+                return None
+            loaded = load(missing)
+            if len(self._found) + len(missing) > self.LIMIT:
+                self._found.clear()
+            for pid in missing:
+                found[pid] = loaded[pid]
+                self._found[pid] = (portfolio.key, loaded[pid])
+        return found

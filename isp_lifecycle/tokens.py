@@ -102,21 +102,60 @@ def revoke(store: Store, token_id: str, *, actor: str = "isp-lifecycle", now: da
     return True
 
 
+class Recent:
+    """Identities of tokens checked lately, kept so that a request costs no token lookup.
+
+    An identity is taken from here only while the clock's credentials hand (migration 0009:
+    it moves when any token is revoked, re-dated or deleted) stands where it stood when the
+    token was checked, the token has not expired, and for at most ``TOUCH_EVERY`` (then a
+    lookup records the use again). A revocation from any process is therefore refused on the
+    next request that read the clock after it. Keyed by the secret's digest, as the store is."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[int, Identity, datetime, datetime]] = {}
+
+    def get(self, secret: str, credentials: int, client: str | None, now: datetime) -> Identity | None:
+        found = self._found.get(_digest(secret)) if secret.startswith(PREFIX) and len(secret) <= 200 else None
+        if found is None:
+            return None
+        hand, identity, expires_at, checked_at = found
+        if hand != credentials or expires_at <= now or now - checked_at > TOUCH_EVERY:
+            return None
+        return Identity(email=identity.email, method=identity.method, credential=identity.credential, client=client)
+
+    def keep(self, secret: str, credentials: int, identity: Identity, expires_at: datetime, now: datetime) -> None:
+        if len(self._found) >= self.LIMIT:
+            self._found.clear()
+        self._found[_digest(secret)] = (credentials, identity, expires_at, now)
+
+
 def authenticate(store: Store, secret: str, *, client: str | None = None, now: datetime | None = None,
-                 reads=None) -> Identity | None:
+                 reads=None, recent: Recent | None = None, credentials: int | None = None) -> Identity | None:
     """The identity behind a presented secret; ``None`` for an unknown, expired or revoked one.
-    ``reads``: the session factory to look it up with (default: the store's)."""
+    ``reads``: the session factory to look it up with (default: the store's). With ``recent``
+    and ``credentials`` (the clock's credentials hand, read before this call), an identity
+    checked lately is taken from ``recent`` and a looked-up one is kept there."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     now = now or utcnow()
+    if recent is not None and credentials is not None:
+        known = recent.get(secret, credentials, client, now)
+        if known is not None:
+            return known
     with (reads or store.sessions)() as session:
-        token = session.scalars(select(ApiToken).where(ApiToken.secret_sha256 == _digest(secret))).first()
+        token = session.execute(select(ApiToken.id, ApiToken.email, ApiToken.method, ApiToken.expires_at,
+                                       ApiToken.last_used_at, ApiToken.revoked_at)
+                                .where(ApiToken.secret_sha256 == _digest(secret))).first()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             return None
         identity = Identity(email=token.email, method=token.method, credential=token.id, client=client)
         stale_use = token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY
     if stale_use:
         _touch(store, token.id, now)
+    if recent is not None and credentials is not None:
+        recent.keep(secret, credentials, identity, token.expires_at, now)
     return identity
 
 

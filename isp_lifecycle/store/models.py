@@ -267,7 +267,9 @@ class Installation(Base):
 _clock_metadata = MetaData()
 portfolio_clock = Table("portfolio_clock", _clock_metadata,
                         Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
-                        Column("ticks", BigInteger, nullable=False))
+                        Column("ticks", BigInteger, nullable=False),
+                        # moves when a token is revoked or deleted (migration 0009)
+                        Column("credentials", BigInteger, nullable=False))
 portfolio_changes = Table("portfolio_changes", _clock_metadata,
                           Column("tick", BigInteger, nullable=False),
                           Column("partnership_id", String(63), nullable=False))
@@ -276,6 +278,13 @@ portfolio_changes = Table("portfolio_changes", _clock_metadata,
 def portfolio_ticks(session) -> int:
     """Where the portfolio clock stands now (committed writes only)."""
     return session.execute(select(portfolio_clock.c.ticks).where(portfolio_clock.c.id == 1)).scalar_one()
+
+
+def clock_reading(session) -> tuple[int, int]:
+    """(Portfolio ticks, credentials ticks) now, in one read of the clock's row."""
+    found = session.execute(select(portfolio_clock.c.ticks, portfolio_clock.c.credentials)
+                            .where(portfolio_clock.c.id == 1)).one()
+    return found.ticks, found.credentials
 
 
 def portfolio_changed_since(session, tick: int) -> tuple[int | None, set[str]]:

@@ -10,10 +10,16 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, insert, text, update
 
-from isp_lifecycle import portfolio, services, settings
+from isp_lifecycle import portfolio, services, settings, tokens
 from isp_lifecycle.access import Access
 from isp_lifecycle.identity import Identity
-from isp_lifecycle.store.models import ApiToken, PartnershipRow, portfolio_changed_since, portfolio_ticks
+from isp_lifecycle.store.models import (
+    ApiToken,
+    PartnershipRow,
+    clock_reading,
+    portfolio_changed_since,
+    portfolio_ticks,
+)
 
 from .conftest import doc
 
@@ -188,3 +194,25 @@ def test_a_reader_that_read_the_clock_before_another_reader_refreshed_keeps_the_
     monkeypatch.setattr(portfolio, "portfolio_ticks", lambda session: next(clock, None) or portfolio_ticks(session))
     assert {p["id"]: p["stage"] for p in listing(service)}["clock-2"] == "commit"
     assert full_reads == []
+
+
+def credentials(store) -> int:
+    with store.sessions() as session:
+        return clock_reading(session)[1]
+
+
+def test_revoking_or_deleting_a_token_moves_the_credentials_hand_and_using_one_or_a_partnership_write_does_not(store):
+    made = tokens.create(store, "ama@mission.example.org")
+    other = tokens.create(store, "kofi@mission.example.org")
+    seen = [credentials(store)]
+    assert tokens.authenticate(store, made.secret, now=datetime(2099, 1, 1)) is None  # expired: reads, writes nothing
+    with store.engine.begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == made.id).values(last_used_at=NOW))  # a use
+    imported(store, "clock-credentials")
+    seen.append(credentials(store))
+    tokens.revoke(store, made.id)
+    seen.append(credentials(store))
+    with store.engine.begin() as conn:
+        conn.execute(delete(ApiToken).where(ApiToken.id == other.id))
+    seen.append(credentials(store))
+    assert seen[0] == seen[1] < seen[2] < seen[3], seen
