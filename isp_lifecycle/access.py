@@ -157,6 +157,14 @@ class Access:
         with self.reads() as session:
             return clock_reading(session)
 
+    def behind(self, tick: int) -> bool:
+        """Whether the portfolio snapshot must be brought to clock ``tick`` (``catch_up``)."""
+        return self._snapshots.at(tick) is None
+
+    def catch_up(self) -> None:
+        with self.reads() as session:
+            self._snapshots.current(session)
+
     def identify(self, secret: str, client: str | None, credentials: int | None = None) -> Identity | None:
         return tokens.authenticate(self.store, secret, client=client, reads=self.reads, recent=self._recent,
                                    credentials=credentials)
@@ -166,13 +174,8 @@ class Access:
         ask ``identify``)."""
         return self._recent.get(secret, credentials, client, services.utcnow())
 
-    @contextmanager
-    def _reading(self, tick: int | None, memory_only: bool) -> Iterator[Reading]:
-        reading = Reading(self._snapshots, self._pending, self._verdicts, self.reads, tick, memory_only)
-        try:
-            yield reading
-        finally:
-            reading.close()
+    def _reading(self, tick: int | None, memory_only: bool) -> Reading:
+        return Reading(self._snapshots, self._pending, self._verdicts, self.reads, tick, memory_only)
 
     def me(self, identity: Identity) -> dict[str, Any]:
         return {"email": identity.email, "admin": self.settings.is_admin(identity.email)}

@@ -58,7 +58,10 @@ class Reading:
             self._session = self.sessions()
         return self._session
 
-    def close(self) -> None:
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(self, *_exc) -> None:
         if self._session is not None:
             self._session.close()
 

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     from .. import access, settings as settings_module
     from ..store import Store
     from . import api, errors, pages, pages_partnership
+    from .clock import Clock
     from .guard import Guard
 
     settings = settings or settings_module.current()
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app = FastAPI(title="isp-lifecycle", version="1", openapi_url="/api/v1/openapi.json", docs_url=None,
                   redoc_url=None, swagger_ui_oauth2_redirect_url=None)
     app.state.access = service
+    app.state.store_clock = Clock(service.clock)  # one reading of the store's clock for every read waiting
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)

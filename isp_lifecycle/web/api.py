@@ -6,8 +6,12 @@ a malformed request is 400 before a missing token is 401 (the spec's order of st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
+
+import orjson
+from anyio import to_thread
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .. import access
 from ..identity import Identity
+from ..reading import NeedsStore
 from .errors import PROBLEM, Unauthorized
 from .schemas import (
     AdvanceBody,
@@ -51,7 +56,8 @@ def _access(request: Request) -> access.Access:
     return request.app.state.access
 
 
-def identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Identity:
+def identify(request: Request, credentials: HTTPAuthorizationCredentials | None,
+             hand: int | None = None) -> Identity:
     if credentials is None or not credentials.credentials:
         from .sessions import api_identity
 
@@ -60,14 +66,45 @@ def identify(request: Request, credentials: HTTPAuthorizationCredentials | None)
             return person
         raise Unauthorized("send an API token as `Authorization: Bearer TOKEN` (see `isp token create`)")
     client = request.client.host if request.client else None
-    identity = _access(request).identify(credentials.credentials, client)
+    identity = _access(request).identify(credentials.credentials, client, hand)
     if identity is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     return identity
 
 
+async def _read(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                answer: Callable[[access.Access, Identity, int, bool], Any]) -> Any:
+    """A read: from memory, on the event loop, when the clock (read after the request came)
+    says what the service keeps is current and the token was checked lately; otherwise the
+    same ``answer`` in a worker thread, where it may wait on the store."""
+    service, clock = _access(request), request.app.state.store_clock
+    tick, hand = await clock.reading()
+    if service.behind(tick):  # a write since the last read: one worker brings the snapshot up for all
+        await clock.once(tick, service.catch_up)
+    client = request.client.host if request.client else None
+    identity = service.known(credentials.credentials, client, hand) if credentials and credentials.credentials else None
+    if identity is not None:
+        try:
+            return answer(service, identity, tick, True)
+        except NeedsStore:
+            pass
+
+    def with_store() -> Any:
+        return answer(service, identity or identify(request, credentials, hand), tick, False)
+
+    return await to_thread.run_sync(with_store)
+
+
+class _FastJSON(JSONResponse):
+    """The API's JSON, encoded by orjson: the same compact UTF-8 as the standard encoder, in a
+    fraction of its time (a page of 100 partnerships was 7 % of the service's time under load)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+    return _FastJSON(body, status_code=status)
 
 
 async def _text(request: Request) -> tuple[str, bool]:
@@ -97,8 +134,6 @@ def me(request: Request, credentials: Credentials):
                                                                               "required": True}})
 async def check(request: Request, credentials: Credentials,
                 gate: Literal["convene", "commit", "implement", "review"] | None = None, as_of: date | None = None):
-    from anyio import to_thread
-
     body, json_only = await _text(request)
     await to_thread.run_sync(identify, request, credentials)
     when = as_of or access.services.utcnow().date()
@@ -107,17 +142,18 @@ async def check(request: Request, credentials: Credentials,
 
 
 @router.get("/partnerships", response_model=Partnerships, responses=_errors())
-def partnerships(request: Request, credentials: Credentials, mission: str | None = None,
-                 stage: Literal["convene", "commit", "implement", "review", "closed"] | None = None,
-                 after: str | None = None, limit: Limit = 100):
-    found, following = _access(request).partnerships(identify(request, credentials), mission=mission, stage=stage,
-                                                     after=after, limit=limit)
+async def partnerships(request: Request, credentials: Credentials, mission: str | None = None,
+                       stage: Literal["convene", "commit", "implement", "review", "closed"] | None = None,
+                       after: str | None = None, limit: Limit = 100):
+    found, following = await _read(request, credentials, lambda service, who, tick, memory_only: service.partnerships(
+        who, mission=mission, stage=stage, after=after, limit=limit, tick=tick, memory_only=memory_only))
     return _json({"partnerships": found, "next": following})
 
 
 @router.get("/partnerships/{partnership_id}", response_model=PartnershipDetail, responses=_errors(404))
-def partnership(request: Request, credentials: Credentials, partnership_id: str):
-    return _json(_access(request).partnership(identify(request, credentials), partnership_id))
+async def partnership(request: Request, credentials: Credentials, partnership_id: str):
+    return _json(await _read(request, credentials, lambda service, who, tick, memory_only: service.partnership(
+        who, partnership_id, tick=tick, memory_only=memory_only)))
 
 
 @router.get("/partnerships/{partnership_id}/document", responses={**_errors(404), 200: {"content": DOCUMENT_TYPES}})
@@ -139,8 +175,6 @@ def document(request: Request, credentials: Credentials, partnership_id: str,
             responses={**_errors(403, 404, 409, 422), 201: {"model": Imported}},
             openapi_extra={"requestBody": {"content": DOCUMENT_TYPES, "required": True}})
 async def put_document(request: Request, credentials: Credentials, partnership_id: str):
-    from anyio import to_thread
-
     body, json_only = await _text(request)
     upload = await to_thread.run_sync(lambda: access.Upload.parse(partnership_id, body, json_only=json_only))
 
@@ -160,11 +194,11 @@ def advance(request: Request, credentials: Credentials, partnership_id: str, bod
 
 
 @router.get("/approvals", response_model=Approvals, responses=_errors())
-def approvals(request: Request, credentials: Credentials,
-              status: Literal["pending", "approved", "rejected", "stale"] | None = None,
-              after: Annotated[int | None, Query(ge=0, le=BIGINT)] = None, limit: Limit = 100):
-    found, following = _access(request).approvals(identify(request, credentials), status=status, after=after,
-                                                  limit=limit)
+async def approvals(request: Request, credentials: Credentials,
+                    status: Literal["pending", "approved", "rejected", "stale"] | None = None,
+                    after: Annotated[int | None, Query(ge=0, le=BIGINT)] = None, limit: Limit = 100):
+    found, following = await _read(request, credentials, lambda service, who, tick, memory_only: service.approvals(
+        who, status=status, after=after, limit=limit, tick=tick, memory_only=memory_only))
     return _json({"approvals": found, "next": following})
 
 
