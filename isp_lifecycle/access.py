@@ -217,7 +217,7 @@ class Access:
                 raise UnknownPartnership(partnership_id)
             row = found[0]
             pending = reading.pending([row.id])[row.id]
-            verdict = reading.verdict(row.id)
+            verdict = reading.verdict(row.id, also=lambda: [r.id for r, _ in portfolio.visible(identity)[:200]])
         return {"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
                 "stage_entered": row.stage_entered.isoformat(), "version": row.current_version,
                 "pending_request": pending[0]["id"] if pending else None, "latest_verdict": verdict}

@@ -214,10 +214,11 @@ class Details:
     def __init__(self) -> None:
         self._found: dict[str, tuple[int, Any]] = {}
 
-    def get(self, portfolio: Portfolio, ids: list[str],
-            load: Callable[[list[str]], dict[str, Any]] | None) -> dict[str, Any] | None:
+    def get(self, portfolio: Portfolio, ids: list[str], load: Callable[[list[str]], dict[str, Any]] | None,
+            also: Callable[[], list[str]] | None = None) -> dict[str, Any] | None:
         """Each id's details: kept ones still fresh, the others from ``load`` (read after
-        ``portfolio`` was). Without ``load`` (memory only), ``None`` if any must be read."""
+        ``portfolio`` was). Without ``load`` (memory only), ``None`` if any must be read.
+        ``also``: ids worth reading in the same query when some must be (a caller's others)."""
         found, missing = {}, []
         for pid in ids:
             kept = self._found.get(pid)
@@ -228,10 +229,13 @@ class Details:
         if missing:
             if load is None:
                 return None
+            if also is not None:
+                missing += [pid for pid in dict.fromkeys(also()) if pid not in found and pid not in missing
+                            and not (pid in self._found and portfolio.fresh(pid, self._found[pid][0]))]
             loaded = load(missing)
             if len(self._found) + len(missing) > self.LIMIT:
                 self._found.clear()
             for pid in missing:
-                found[pid] = loaded[pid]
                 self._found[pid] = (portfolio.key, loaded[pid])
+            found.update((pid, loaded[pid]) for pid in ids if pid not in found)
         return found

@@ -10,10 +10,11 @@ asks again where it may wait.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .portfolio import Details, Portfolio, Snapshots
@@ -75,13 +76,14 @@ class Reading:
         """Each partnership's pending requests (approval objects), oldest first."""
         return self._details(self.kept_pending, ids, _pending_of)
 
-    def verdict(self, partnership_id: str) -> dict[str, Any] | None:
-        """The partnership's latest recorded gate verdict."""
-        return self._details(self.kept_verdicts, [partnership_id], _verdicts_of)[partnership_id]
+    def verdict(self, partnership_id: str, also: Callable[[], list[str]] | None = None) -> dict[str, Any] | None:
+        """The partnership's latest recorded gate verdict (``also``: as ``Details.get``)."""
+        return self._details(self.kept_verdicts, [partnership_id], _verdicts_of, also)[partnership_id]
 
-    def _details(self, kept: Details, ids: list[str], read) -> dict[str, Any]:
+    def _details(self, kept: Details, ids: list[str], read, also=None) -> dict[str, Any]:
         portfolio = self.portfolio()
-        found = kept.get(portfolio, ids, None if self.memory_only else lambda missing: read(self.session(), missing))
+        found = kept.get(portfolio, ids, None if self.memory_only else lambda missing: read(self.session(), missing),
+                         also)
         if found is None:
             raise NeedsStore
         return found
@@ -98,9 +100,13 @@ def _pending_of(session: Session, ids: list[str]) -> dict[str, list[dict[str, An
 
 
 def _verdicts_of(session: Session, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-    return {pid: verdict_object(session.scalars(select(GateEvaluation).where(GateEvaluation.partnership_id == pid)
-                                          .order_by(GateEvaluation.id.desc()).limit(1)).first())
-            for pid in ids}
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
+    for start in range(0, len(ids), 500):
+        latest = (select(func.max(GateEvaluation.id)).where(GateEvaluation.partnership_id.in_(ids[start:start + 500]))
+                  .group_by(GateEvaluation.partnership_id))
+        for evaluation in session.scalars(select(GateEvaluation).where(GateEvaluation.id.in_(latest))):
+            found[evaluation.partnership_id] = verdict_object(evaluation)
+    return found
 
 
 def verdict_object(evaluation: GateEvaluation | None) -> dict[str, Any] | None:
