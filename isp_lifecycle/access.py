@@ -166,13 +166,13 @@ class Access:
             self._snapshots.current(session)
 
     def identify(self, secret: str, client: str | None, credentials: int | None = None) -> Identity | None:
-        return tokens.authenticate(self.store, secret, client=client, reads=self.reads, recent=self._recent,
-                                   credentials=credentials)
+        hand = None if credentials is None else (self._snapshots.generation, credentials)
+        return tokens.authenticate(self.store, secret, client=client, reads=self.reads, recent=self._recent, hand=hand)
 
     def known(self, secret: str, client: str | None, credentials: int) -> Identity | None:
         """The identity of a token checked lately and not revoked since (memory only; ``None``:
         ask ``identify``)."""
-        return self._recent.get(secret, credentials, client, services.utcnow())
+        return self._recent.get(secret, (self._snapshots.generation, credentials), client, services.utcnow())
 
     def _reading(self, tick: int | None, memory_only: bool) -> Reading:
         return Reading(self._snapshots, self._pending, self._verdicts, self.reads, tick, memory_only)

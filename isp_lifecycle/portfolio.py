@@ -55,8 +55,9 @@ class Portfolio:
     an index from people and missions to them, so that what a caller sees is found in the
     time of what they see, not of the whole portfolio. ``authz.sees`` still decides each one."""
 
-    def __init__(self, key: int, rows: list[tuple[Any, Roles]], settings: Settings) -> None:
+    def __init__(self, key: int, rows: list[tuple[Any, Roles]], settings: Settings, generation: int = 0) -> None:
         self.key, self.rows, self.settings = key, rows, settings
+        self.generation = generation  # which whole read of the store this is (``Snapshots``)
         self.by_person: dict[str, list[int]] = {}
         self.by_mission: dict[str, list[int]] = {}
         for n, (_, roles) in enumerate(rows):
@@ -80,6 +81,7 @@ class Portfolio:
         new.key, new.rows, new.settings = key, rows, self.settings
         new.by_person, new.by_mission, new.positions = self.by_person, self.by_mission, self.positions
         new.since, new.changed = self.since, {**self.changed, **{rows[n][0].id: key for n in changed}}
+        new.generation = self.generation
         # the same roles at the same positions: who sees which positions holds too
         new._callers, new._visible = dict(self._callers), self._visible
         return new
@@ -134,6 +136,9 @@ class Snapshots:
         self.settings, self.roles_of = settings, roles_of
         self._current: Portfolio | None = None
         self._refreshing = threading.Lock()
+        # Whole reads of the store so far. What is kept against the clock's ticks holds only
+        # within one: a clock that went back (a backup restored) gives old ticks new meanings.
+        self.generation = 0
 
     def at(self, tick: int) -> Portfolio | None:
         """The snapshot, if it is the one of clock ``tick`` (read by the caller just now): then
@@ -149,7 +154,7 @@ class Snapshots:
             return found
         with self._refreshing:
             found = self._current
-            if found is not None and found.key != key:
+            if found is not None and key < found.key:
                 # Read again: another thread may have refreshed past the tick read before the
                 # lock, and a snapshot newer than that tick serves this read as well. (Going
                 # by the stale tick read everything again, and stepped the snapshot back.)
@@ -183,7 +188,8 @@ class Snapshots:
         return [(r, roles[(r.id, r.current_version)]) for r in rows]
 
     def _rebuild(self, key: int, rows: list[tuple[Any, Roles]]) -> Portfolio:
-        return Portfolio(key, rows, self.settings)
+        self.generation += 1
+        return Portfolio(key, rows, self.settings, self.generation)
 
     def _patch(self, session: Session, key: int, old: Portfolio, changed: list[str]) -> Portfolio:
         fresh, positions = self._rows(session, changed), old.positions
@@ -205,14 +211,14 @@ class Snapshots:
 class Details:
     """What reads show of a partnership beyond its row (its pending requests, its latest
     verdict), kept per partnership and trusted while the portfolio's clock has logged no write
-    of that partnership since it was read (``Portfolio.fresh``). The services bump the
-    partnership's row with every change of its requests and evaluations (``row_version``), so
-    the clock's log names the partnership whenever what is kept here changes."""
+    of that partnership since it was read (``Portfolio.fresh``). Triggers log every write of
+    its requests and evaluations as a write of the partnership (migration 0009), whoever
+    writes, so the log names it whenever what is kept here changes."""
 
     LIMIT = 50_000
 
     def __init__(self) -> None:
-        self._found: dict[str, tuple[int, Any]] = {}
+        self._found: dict[str, tuple[int, int, Any]] = {}  # id: (generation, tick, details)
 
     def get(self, portfolio: Portfolio, ids: list[str], load: Callable[[list[str]], dict[str, Any]] | None,
             also: Callable[[], list[str]] | None = None) -> dict[str, Any] | None:
@@ -221,21 +227,24 @@ class Details:
         ``also``: ids worth reading in the same query when some must be (a caller's others)."""
         found, missing = {}, []
         for pid in ids:
-            kept = self._found.get(pid)
-            if kept is not None and portfolio.fresh(pid, kept[0]):
-                found[pid] = kept[1]
+            if self._holds(portfolio, pid):
+                found[pid] = self._found[pid][2]
             else:
                 missing.append(pid)
         if missing:
             if load is None:
                 return None
             if also is not None:
-                missing += [pid for pid in dict.fromkeys(also()) if pid not in found and pid not in missing
-                            and not (pid in self._found and portfolio.fresh(pid, self._found[pid][0]))]
+                missing += [pid for pid in dict.fromkeys(also())
+                            if pid not in found and pid not in missing and not self._holds(portfolio, pid)]
             loaded = load(missing)
             if len(self._found) + len(missing) > self.LIMIT:
                 self._found.clear()
             for pid in missing:
-                self._found[pid] = (portfolio.key, loaded[pid])
+                self._found[pid] = (portfolio.generation, portfolio.key, loaded[pid])
             found.update((pid, loaded[pid]) for pid in ids if pid not in found)
         return found
+
+    def _holds(self, portfolio: Portfolio, partnership_id: str) -> bool:
+        kept = self._found.get(partnership_id)
+        return kept is not None and kept[0] == portfolio.generation and portfolio.fresh(partnership_id, kept[1])

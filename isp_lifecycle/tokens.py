@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,43 +106,44 @@ def revoke(store: Store, token_id: str, *, actor: str = "isp-lifecycle", now: da
 class Recent:
     """Identities of tokens checked lately, kept so that a request costs no token lookup.
 
-    An identity is taken from here only while the clock's credentials hand (migration 0009:
-    it moves when any token is revoked, re-dated or deleted) stands where it stood when the
-    token was checked, the token has not expired, and for at most ``TOUCH_EVERY`` (then a
+    An identity is taken from here only while its ``hand`` is the one it was checked under
+    (the clock's credentials hand, which moves when any token is revoked, re-dated or deleted,
+    migration 0009; with the service's count of whole portfolio reads, which moves when the
+    clock goes back), the token has not expired, and for at most ``TOUCH_EVERY`` (then a
     lookup records the use again). A revocation from any process is therefore refused on the
     next request that read the clock after it. Keyed by the secret's digest, as the store is."""
 
     LIMIT = 10_000
 
     def __init__(self) -> None:
-        self._found: dict[str, tuple[int, Identity, datetime, datetime]] = {}
+        self._found: dict[str, tuple[Hashable, Identity, datetime, datetime]] = {}
 
-    def get(self, secret: str, credentials: int, client: str | None, now: datetime) -> Identity | None:
+    def get(self, secret: str, hand: Hashable, client: str | None, now: datetime) -> Identity | None:
         found = self._found.get(_digest(secret)) if secret.startswith(PREFIX) and len(secret) <= 200 else None
         if found is None:
             return None
-        hand, identity, expires_at, checked_at = found
-        if hand != credentials or expires_at <= now or now - checked_at > TOUCH_EVERY:
+        checked_hand, identity, expires_at, checked_at = found
+        if checked_hand != hand or expires_at <= now or now - checked_at > TOUCH_EVERY:
             return None
         return Identity(email=identity.email, method=identity.method, credential=identity.credential, client=client)
 
-    def keep(self, secret: str, credentials: int, identity: Identity, expires_at: datetime, now: datetime) -> None:
+    def keep(self, secret: str, hand: Hashable, identity: Identity, expires_at: datetime, now: datetime) -> None:
         if len(self._found) >= self.LIMIT:
             self._found.clear()
-        self._found[_digest(secret)] = (credentials, identity, expires_at, now)
+        self._found[_digest(secret)] = (hand, identity, expires_at, now)
 
 
 def authenticate(store: Store, secret: str, *, client: str | None = None, now: datetime | None = None,
-                 reads=None, recent: Recent | None = None, credentials: int | None = None) -> Identity | None:
+                 reads=None, recent: Recent | None = None, hand: Hashable | None = None) -> Identity | None:
     """The identity behind a presented secret; ``None`` for an unknown, expired or revoked one.
     ``reads``: the session factory to look it up with (default: the store's). With ``recent``
-    and ``credentials`` (the clock's credentials hand, read before this call), an identity
-    checked lately is taken from ``recent`` and a looked-up one is kept there."""
+    and ``hand`` (as ``Recent``, read before this call), an identity checked lately is taken
+    from ``recent`` and a looked-up one is kept there."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     now = now or utcnow()
-    if recent is not None and credentials is not None:
-        known = recent.get(secret, credentials, client, now)
+    if recent is not None and hand is not None:
+        known = recent.get(secret, hand, client, now)
         if known is not None:
             return known
     with (reads or store.sessions)() as session:
@@ -154,8 +156,8 @@ def authenticate(store: Store, secret: str, *, client: str | None = None, now: d
         stale_use = token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY
     if stale_use:
         _touch(store, token.id, now)
-    if recent is not None and credentials is not None:
-        recent.keep(secret, credentials, identity, token.expires_at, now)
+    if recent is not None and hand is not None:
+        recent.keep(secret, hand, identity, token.expires_at, now)
     return identity
 
 

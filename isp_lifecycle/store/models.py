@@ -259,8 +259,8 @@ class Installation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-# The portfolio clock (migration 0008): ``ticks`` move whenever any partnership row is written
-# (triggers do it, at commit on PostgreSQL), and ``portfolio_changes`` says which partnership
+# The portfolio clock (migration 0008): ``ticks`` move whenever any partnership row is written,
+# or since 0009 one of its requests or evaluations (triggers do it, at commit on PostgreSQL), and ``portfolio_changes`` says which partnership
 # each tick wrote, so the service's portfolio snapshot knows it is current from one row and
 # re-reads only what changed. Bookkeeping of the schema, like alembic's version table: not in
 # ``Base.metadata``, so what empties or copies "every table" leaves the clock moving on.
@@ -268,7 +268,7 @@ _clock_metadata = MetaData()
 portfolio_clock = Table("portfolio_clock", _clock_metadata,
                         Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
                         Column("ticks", BigInteger, nullable=False),
-                        # moves when a token is revoked or deleted (migration 0009)
+                        # moves when a token is revoked, re-dated or deleted (migration 0009)
                         Column("credentials", BigInteger, nullable=False))
 portfolio_changes = Table("portfolio_changes", _clock_metadata,
                           Column("tick", BigInteger, nullable=False),

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from anyio import to_thread
-
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer

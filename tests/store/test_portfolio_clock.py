@@ -15,6 +15,8 @@ from isp_lifecycle.access import Access
 from isp_lifecycle.identity import Identity
 from isp_lifecycle.store.models import (
     ApiToken,
+    ApprovalRequest,
+    GateEvaluation,
     PartnershipRow,
     clock_reading,
     portfolio_changed_since,
@@ -216,3 +218,24 @@ def test_revoking_or_deleting_a_token_moves_the_credentials_hand_and_using_one_o
         conn.execute(delete(ApiToken).where(ApiToken.id == other.id))
     seen.append(credentials(store))
     assert seen[0] == seen[1] < seen[2] < seen[3], seen
+
+
+def test_a_request_or_an_evaluation_written_in_plain_sql_is_logged_as_a_write_of_its_partnership(store):
+    """What the service keeps of a partnership's requests and verdicts is trusted until the
+    log names the partnership: a write of those rows alone, by any writer, must name it."""
+    imported(store, "clock-child")
+    evaluation = {"partnership_id": "clock-child", "document_version": 1, "gate": "commit", "as_of": NOW.date(),
+                  "passed": True, "findings": [], "rules_version": "1", "rules_digest": "d", "created_by": "sql",
+                  "created_at": NOW}
+    request = {"partnership_id": "clock-child", "document_version": 1, "from_stage": "commit",
+               "to_stage": "implement", "requested_by": "sql", "requested_at": NOW, "status": "pending"}
+    for table, values, change in ((GateEvaluation, evaluation, {"passed": False}),
+                                  (ApprovalRequest, request, {"status": "rejected"})):
+        for statement in (insert(table).values(id=990, **values), update(table).where(table.id == 990).values(**change),
+                          delete(table).where(table.id == 990)):
+            before = ticks(store)
+            with store.engine.begin() as conn:
+                conn.execute(statement)
+            with store.sessions() as session:
+                first, written = portfolio_changed_since(session, before)
+            assert (first, written) == (before + 1, {"clock-child"}), (table.__tablename__, str(statement))

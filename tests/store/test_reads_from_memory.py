@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import delete, text
 
 from isp_lifecycle import services, settings, tokens
 from isp_lifecycle.access import Access
 from isp_lifecycle.identity import Identity
 from isp_lifecycle.reading import NeedsStore
+from isp_lifecycle.store.models import ApiToken
 
 from .conftest import doc, verdict_for
 
@@ -107,3 +109,33 @@ def test_a_token_revoked_by_another_process_is_refused_on_the_next_request_that_
     assert service.known(made.secret, "127.0.0.1", after) is None
     assert service.identify(made.secret, "127.0.0.1", after) is None
     assert service.known("isp_" + "x" * 40, "127.0.0.1", after) is None  # never checked: not known
+
+
+def clock_set(store, ticks: int, hand: int) -> None:
+    """As restoring a backup of the store does: the clock goes back with the rows."""
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE portfolio_clock SET ticks = :t, credentials = :h WHERE id = 1"), {"t": ticks, "h": hand})
+
+
+def test_once_the_clock_has_gone_back_a_service_trusts_nothing_it_kept_against_the_old_ticks(store):
+    """A backup restored under a running service takes the clock back, so ticks the service
+    kept things against come to mean other writes: what it kept must be read again."""
+    for pid in IDS:
+        services.import_document(store, doc(id=pid), actor=LEADER)
+    made = tokens.create(store, DIRECTOR.email)
+    service = Access(store, settings.current())
+    restored_ticks, restored_hand = service.clock()  # the backup is taken here
+    requested(store, "mem-a")
+    tick, hand = service.clock()
+    assert answers(service, tick)["show"][0]["pending_request"] is not None  # kept, at later ticks
+    assert service.identify(made.secret, None, hand) is not None  # kept
+    with store.engine.begin() as conn:  # the backup has no such token...
+        conn.execute(delete(ApiToken).where(ApiToken.id == made.id))
+    clock_set(store, restored_ticks, hand)  # ...and its clock stands behind what the service saw
+    services.decide(store, "mem-a", by=DIRECTOR.email, approve=False)  # a write after the restore
+    tick, hand = service.clock()
+    assert service.behind(tick)
+    service.catch_up()
+    assert as_a_long_lived_service_answers(service) == answers(Access(store, settings.current()))
+    assert service.known(made.secret, None, hand) is None and service.identify(made.secret, None, hand) is None
+    assert restored_hand <= hand
