@@ -191,20 +191,19 @@ class Access:
             portfolio = reading.portfolio()
             rows, following = [], None
             for row, _ in portfolio.visible(identity):
-                if (after is not None and row.id <= after) or (stage and row.stage != stage):
+                listed = portfolio.summary(row)
+                if (after is not None and listed["id"] <= after) or (stage and listed["stage"] != stage):
                     continue
-                if mission and row.mission.casefold() != mission.casefold():
+                if mission and listed["mission"].casefold() != mission.casefold():
                     continue
                 if len(rows) == limit:
-                    following = rows[-1].id
+                    following = rows[-1]["id"]
                     break
-                rows.append(row)
+                rows.append(listed)
             # The page's own pending requests only: a store's pending requests can be thousands.
-            pending = reading.pending([row.id for row in rows])
-        page = [{"id": row.id, "name": row.name, "mission": row.mission, "stage": row.stage,
-                 "stage_entered": row.stage_entered.isoformat(),
-                 "pending_request": pending[row.id][0]["id"] if pending[row.id] else None}
-                for row in rows]
+            pending = reading.pending([listed["id"] for listed in rows])
+        page = [{**listed, "pending_request": pending[listed["id"]][0]["id"] if pending[listed["id"]] else None}
+                for listed in rows]
         return page, following
 
     def partnership(self, identity: Identity, partnership_id: str, *, tick: int | None = None,
