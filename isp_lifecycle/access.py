@@ -38,7 +38,7 @@ from .errors import (
 from .identity import Identity
 from .settings import Settings
 from .store import Store, audit
-from .portfolio import Details, Portfolio, Snapshots, reader
+from .portfolio import BATCH, Details, Portfolio, Snapshots, reader
 from .reading import Reading, approval_object, stamp
 from .store.models import ApprovalRequest, DocumentVersion, PartnershipRow, StageTransition, clock_reading
 
@@ -99,8 +99,8 @@ class Access:
         with self._lock:
             found = {key: self._roles[key] for key in wanted if key in self._roles}
         missing = [key for key in wanted if key not in found]
-        for start in range(0, len(missing), 500):
-            chunk = missing[start:start + 500]
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start:start + BATCH]
             rows = session.execute(
                 select(DocumentVersion.partnership_id, DocumentVersion.version, DocumentVersion.document)
                 .where(DocumentVersion.partnership_id.in_({p for p, _ in chunk}))

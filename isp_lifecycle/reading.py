@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .portfolio import Details, Portfolio, Snapshots
+from .portfolio import BATCH, Details, Portfolio, Snapshots
 from .store.models import ApprovalRequest, GateEvaluation
 
 
@@ -91,9 +91,9 @@ class Reading:
 
 def _pending_of(session: Session, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {pid: [] for pid in ids}
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), BATCH):
         for request in session.scalars(select(ApprovalRequest).where(
-                ApprovalRequest.partnership_id.in_(ids[start:start + 500]), ApprovalRequest.status == "pending")
+                ApprovalRequest.partnership_id.in_(ids[start:start + BATCH]), ApprovalRequest.status == "pending")
                 .order_by(ApprovalRequest.id)):
             found[request.partnership_id].append(approval_object(request, False))
     return found
@@ -101,8 +101,8 @@ def _pending_of(session: Session, ids: list[str]) -> dict[str, list[dict[str, An
 
 def _verdicts_of(session: Session, ids: list[str]) -> dict[str, dict[str, Any] | None]:
     found: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
-    for start in range(0, len(ids), 500):
-        latest = (select(func.max(GateEvaluation.id)).where(GateEvaluation.partnership_id.in_(ids[start:start + 500]))
+    for start in range(0, len(ids), BATCH):
+        latest = (select(func.max(GateEvaluation.id)).where(GateEvaluation.partnership_id.in_(ids[start:start + BATCH]))
                   .group_by(GateEvaluation.partnership_id))
         for evaluation in session.scalars(select(GateEvaluation).where(GateEvaluation.id.in_(latest))):
             found[evaluation.partnership_id] = verdict_object(evaluation)

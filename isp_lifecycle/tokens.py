@@ -43,6 +43,11 @@ class Made:
     expires: datetime
 
 
+def _well_formed(secret: str) -> bool:
+    """Whether a presented secret could be one of ours (else it is not looked up at all)."""
+    return secret.startswith(PREFIX) and len(secret) <= 200
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -119,7 +124,7 @@ class Recent:
         self._found: dict[str, tuple[Hashable, Identity, datetime, datetime]] = {}
 
     def get(self, secret: str, hand: Hashable, client: str | None, now: datetime) -> Identity | None:
-        found = self._found.get(_digest(secret)) if secret.startswith(PREFIX) and len(secret) <= 200 else None
+        found = self._found.get(_digest(secret)) if _well_formed(secret) else None
         if found is None:
             return None
         checked_hand, identity, expires_at, checked_at = found
@@ -139,7 +144,7 @@ def authenticate(store: Store, secret: str, *, client: str | None = None, now: d
     ``reads``: the session factory to look it up with (default: the store's). With ``recent``
     and ``hand`` (as ``Recent``, read before this call), an identity checked lately is taken
     from ``recent`` and a looked-up one is kept there."""
-    if not secret.startswith(PREFIX) or len(secret) > 200:
+    if not _well_formed(secret):
         return None
     now = now or utcnow()
     if recent is not None and hand is not None:

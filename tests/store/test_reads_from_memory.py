@@ -48,6 +48,11 @@ def as_a_long_lived_service_answers(service: Access) -> dict:
         return answers(service, tick)
 
 
+def imported(store) -> None:
+    for pid in IDS:
+        services.import_document(store, doc(id=pid), actor=LEADER)
+
+
 def evaluated(store, pid: str, passed: bool = True) -> None:
     services.evaluate_gate(store, pid, verdict_for(passed=passed), as_of=AS_OF)
 
@@ -70,8 +75,7 @@ WRITES = {
 
 
 def test_a_long_lived_service_answers_every_read_as_a_fresh_one_after_each_kind_of_write(store):
-    for pid in IDS:
-        services.import_document(store, doc(id=pid), actor=LEADER)
+    imported(store)
     service = Access(store, settings.current())
     for what, write in WRITES.items():
         as_a_long_lived_service_answers(service)  # what it keeps is from before the write
@@ -82,8 +86,7 @@ def test_a_long_lived_service_answers_every_read_as_a_fresh_one_after_each_kind_
 
 
 def test_with_nothing_written_since_it_read_them_a_service_answers_from_memory_alone(store):
-    for pid in IDS:
-        services.import_document(store, doc(id=pid), actor=LEADER)
+    imported(store)
     requested(store, "mem-a")
     service = Access(store, settings.current())
     tick, _ = service.clock()
@@ -120,8 +123,7 @@ def clock_set(store, ticks: int, hand: int) -> None:
 def test_once_the_clock_has_gone_back_a_service_trusts_nothing_it_kept_against_the_old_ticks(store):
     """A backup restored under a running service takes the clock back, so ticks the service
     kept things against come to mean other writes: what it kept must be read again."""
-    for pid in IDS:
-        services.import_document(store, doc(id=pid), actor=LEADER)
+    imported(store)
     made = tokens.create(store, DIRECTOR.email)
     service = Access(store, settings.current())
     restored_ticks, restored_hand = service.clock()  # the backup is taken here
